@@ -1,0 +1,142 @@
+"""Turn release.yaml's layers, functions and config bundle into zips plus a manifest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from .. import gitinfo, versioning
+from ..config import ReleaseConfig
+from ..digest import code_sha256, sha256_hex, tree_sha256
+from ..errors import BuildError
+from ..manifest import ArtifactRecord, FunctionRecord, Manifest, save
+from . import deps
+from .zipper import Entry, ZipResult, collect, source_date_epoch, write_zip
+
+CONFIG_BUNDLE = "config-bundle"
+BUILD_INFO = "_build_info.json"
+MAX_ZIPPED = 50 * 1024 * 1024
+MAX_UNZIPPED = 250 * 1024 * 1024
+MAX_LAYERS = 5
+
+Progress = Callable[[str], None]
+
+
+def build_release(
+    config: ReleaseConfig,
+    out: Path,
+    version: str | None = None,
+    cache_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> Manifest:
+    """Build every artifact of the release into ``out`` and write ``manifest.json``."""
+    say = progress or (lambda _msg: None)
+    root = config.root
+    semver = versioning.parse(version, "--version") if version else versioning.read_version(root)
+    source = gitinfo.source_info(root)
+    epoch = source_date_epoch(source.commit_time)
+    cache = cache_dir or deps.default_cache_dir(root)
+    python_version = config.runtime.removeprefix("python")
+
+    zips: dict[str, tuple[str, ZipResult]] = {}
+    for layer in config.layers.values():
+        say(f"layer {layer.name}")
+        if layer.package is not None:
+            package = root / layer.package
+            info = {"version": str(semver), "commit": source.commit}
+            entries = collect(package, f"python/{package.name}/", root)
+            entries.append((f"python/{package.name}/{BUILD_INFO}", _json_bytes(info)))
+        else:
+            site = deps.install(root / str(layer.requirements), python_version, cache, layer.name)
+            entries = collect(site, "python/", site)
+        zips[layer.name] = ("layer", write_zip(entries, epoch))
+    for function in config.functions.values():
+        say(f"function {function.name}")
+        zips[function.name] = ("function", write_zip(collect(root / function.source, "", root), epoch))
+    say(CONFIG_BUNDLE)
+    bundle: list[Entry] = [
+        *collect(root / config.bundle_canonical, "canonical/", root),
+        *collect(root / config.bundle_clients, "clients/", root),
+    ]
+    zips[CONFIG_BUNDLE] = ("config", write_zip(bundle, epoch))
+
+    _check_limits(config, {name: result for name, (_, result) in zips.items()})
+    out.mkdir(parents=True, exist_ok=True)
+    artifacts = []
+    for name, (kind, result) in zips.items():
+        file = f"{name}-{semver}.zip"
+        _write_atomic(out / file, result.data)
+        artifacts.append(
+            ArtifactRecord(
+                name=name,
+                kind=kind,
+                file=file,
+                size=len(result.data),
+                sha256=sha256_hex(result.data),
+                code_sha256=code_sha256(result.data),
+                tree_sha256=tree_sha256(result.entries),
+                unzipped_size=result.unzipped_size,
+            )
+        )
+    manifest = Manifest(
+        project=config.project,
+        version=str(semver),
+        commit=source.commit,
+        dirty=source.dirty,
+        built_at=dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        source_date_epoch=epoch,
+        runtime=config.runtime,
+        compatible_runtimes=config.compatible_runtimes,
+        artifacts=tuple(artifacts),
+        functions={
+            f.name: FunctionRecord(
+                handler=f.handler,
+                runtime=config.runtime,
+                memory=f.memory,
+                timeout=f.timeout,
+                layers=f.layers,
+                required_env=config.required_env(f.name),
+            )
+            for f in config.functions.values()
+        },
+    )
+    save(manifest, out)
+    return manifest
+
+
+def _check_limits(config: ReleaseConfig, zips: dict[str, ZipResult]) -> None:
+    """Lambda's limits, checked before anything is written."""
+    for name, result in zips.items():
+        if len(result.data) > MAX_ZIPPED:
+            raise BuildError(
+                f"{name} is {_mb(len(result.data))} zipped, over Lambda's 50 MB limit",
+                "trim its contents",
+            )
+    for function in config.functions.values():
+        if len(function.layers) > MAX_LAYERS:
+            raise BuildError(f"{function.name} uses {len(function.layers)} layers (Lambda: 5)")
+        total = zips[function.name].unzipped_size + sum(
+            zips[layer].unzipped_size for layer in function.layers
+        )
+        if total > MAX_UNZIPPED:
+            raise BuildError(
+                f"{function.name} with its layers is {_mb(total)} unzipped, "
+                "over Lambda's 250 MB limit",
+                "trim the function or its layers",
+            )
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+def _json_bytes(data: dict) -> bytes:
+    return (json.dumps(data, sort_keys=True, indent=2) + "\n").encode("utf-8")
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)

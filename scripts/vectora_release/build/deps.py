@@ -1,0 +1,97 @@
+"""Install pinned requirements for the Lambda platform, cached by the hash of their inputs."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from ..digest import sha256_hex
+from ..errors import BuildError
+
+# pip takes --platform literally: a wheel tagged only manylinux_2_28 is missed when we pass only
+# manylinux2014, so every glibc tag Lambda's Amazon Linux 2023 (glibc 2.34) accepts is listed.
+PLATFORMS = ("manylinux2014_x86_64", *(f"manylinux_2_{m}_x86_64" for m in range(17, 35)))
+CACHE_SCHEMA = 1
+_NO_WHEEL = re.compile(
+    r"(?:No matching distribution found for|"
+    r"Could not find a version that satisfies the requirement) ([^\s(]+)"
+)
+
+
+def default_cache_dir(repo_root: Path) -> Path:
+    """``$VECTORA_RELEASE_CACHE`` or ``<repo>/.cache/vectora-release``."""
+    env = os.environ.get("VECTORA_RELEASE_CACHE")
+    return Path(env) if env else repo_root / ".cache" / "vectora-release"
+
+
+def cache_key(requirements: str, python_version: str) -> str:
+    inputs = {
+        "schema": CACHE_SCHEMA,
+        "requirements": requirements,
+        "python_version": python_version,
+        "platforms": PLATFORMS,
+        "implementation": "cp",
+    }
+    return sha256_hex(json.dumps(inputs, sort_keys=True).encode("utf-8"))
+
+
+def install(requirements: Path, python_version: str, cache_dir: Path, label: str) -> Path:
+    """Folder with ``requirements`` installed for Lambda; pip runs only on a cache miss."""
+    if not requirements.is_file():
+        raise BuildError(f"{label}: requirements file {requirements} does not exist")
+    text = requirements.read_text(encoding="utf-8")
+    target = cache_dir / "deps" / cache_key(text, python_version)
+    if (target / ".complete").is_file():
+        return target / "site"
+    cache_dir.joinpath("deps").mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="deps-", dir=cache_dir / "deps"))
+    try:
+        _pip_install(requirements, python_version, work / "site", label)
+        _prune(work / "site")
+        (work / ".complete").write_text("ok\n", encoding="utf-8")
+        try:
+            work.rename(target)
+        except OSError:  # another build filled the cache first; theirs is as good as ours
+            shutil.rmtree(work, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return target / "site"
+
+
+def _pip_install(requirements: Path, python_version: str, site: Path, label: str) -> None:
+    command = [
+        sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+        "--no-input", "--target", str(site), "--python-version", python_version,
+        "--implementation", "cp", "--only-binary=:all:", "--no-compile",
+        *(arg for platform in PLATFORMS for arg in ("--platform", platform)),
+        "-r", str(requirements),
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode == 0:
+        return
+    output = result.stderr + result.stdout
+    missing = _NO_WHEEL.search(output)
+    if missing:
+        raise BuildError(
+            f"{label}: no wheel of {missing.group(1)} for the Lambda platform "
+            f"(cp{python_version.replace('.', '')}, manylinux x86_64)",
+            "pin a version that publishes a manylinux wheel",
+        )
+    last = next((line for line in reversed(output.splitlines()) if line.strip()), "pip failed")
+    raise BuildError(f"{label}: pip install failed: {last.strip()}")
+
+
+def _prune(site: Path) -> None:
+    """Drop what Lambda never needs and what would make the tree host-dependent."""
+    for path in sorted(site.rglob("__pycache__"), reverse=True):
+        shutil.rmtree(path, ignore_errors=True)
+    shutil.rmtree(site / "bin", ignore_errors=True)
+    for path in site.rglob("direct_url.json"):
+        path.unlink()

@@ -1,0 +1,161 @@
+"""The ``vectora-release`` command line: parse, call the core, render. Nothing else."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__, versioning
+from .config import ReleaseConfig, load_config
+from .errors import InternalError, ReleaseError
+from .report import emit_json, say, table
+
+
+class App:
+    """Global options and lazily built collaborators, shared by every command."""
+
+    def __init__(self, config_path: str, as_json: bool, verbose: int) -> None:
+        self.config_path = Path(config_path)
+        self.as_json = as_json
+        self.verbose = verbose
+        self._config: ReleaseConfig | None = None
+
+    @property
+    def config(self) -> ReleaseConfig:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+    @property
+    def root(self) -> Path:
+        return self.config_path.resolve().parent
+
+    def output(self, data: Any, human: str | None = None) -> None:
+        """``--json`` prints ``data`` to stdout; otherwise ``human`` goes to stderr."""
+        if self.as_json:
+            emit_json(data)
+        elif human is not None:
+            say(human)
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--config", "config_path", default="release.yaml", show_default=True,
+              envvar="VECTORA_RELEASE_CONFIG", help="Path to release.yaml.")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
+@click.option("-v", "--verbose", count=True, help="More detail; -v also shows tracebacks.")
+@click.version_option(__version__, prog_name="vectora-release")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str, as_json: bool, verbose: int) -> None:
+    """Build, publish, deploy, validate, promote and roll back Vectora Inbox releases.
+
+    \b
+    Typical flow:
+      vectora-release build                  # dist/manifest.json + zips
+      vectora-release publish                # to the artifact store (immutable)
+      vectora-release deploy --env dev --commit HEAD --validate
+      vectora-release promote --from dev --to stage
+      vectora-release rollback --env stage
+    With no AWS at hand, `vectora-release demo` tells the whole story on an embedded AWS.
+
+    \b
+    Exit codes: 0 success; 1 a check failed, drift, lock held, or a deploy failed and was
+    rolled back; 2 bad input or unmet precondition; 3 unexpected internal error.
+    """
+    ctx.obj = App(config_path, as_json, verbose)
+
+
+# -- build ----------------------------------------------------------------------------------
+@cli.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
+              show_default=True, help="Folder for the zips and manifest.json.")  # fmt: skip
+@click.option("--version", "version", help="Override VERSION (semver) for this build.")
+@pass_app
+def build(app: App, out: Path, version: str | None) -> None:
+    """Build reproducible, semver-named zips and manifest.json from the current commit.
+
+    Same commit ⇒ same bytes: entries are sorted, timestamps come from SOURCE_DATE_EPOCH
+    (else the commit time), modes are fixed. common-deps is pip-installed for the Lambda
+    platform and cached by the hash of its inputs. A dirty tree builds with "dirty": true
+    and can never be published.
+    """
+    from .build import build_release
+
+    manifest = build_release(app.config, out, version, progress=lambda m: say(f"  building {m}"))
+    rows = [(a.name, a.kind, a.file, f"{a.size:,}", a.sha256[:16]) for a in manifest.artifacts]
+    dirty = " (dirty tree: cannot be published)" if manifest.dirty else ""
+    human = (
+        f"built {manifest.release_id} from {manifest.commit}{dirty}\n"
+        + table(("artifact", "kind", "file", "bytes", "sha256"), rows)
+        + f"\nmanifest: {out / 'manifest.json'}"
+    )
+    app.output(manifest.to_dict(), human)
+
+
+# -- version --------------------------------------------------------------------------------
+@cli.group()
+def version() -> None:
+    """Show, check or bump VERSION (semver) and the CHANGELOG."""
+
+
+@version.command("show")
+@pass_app
+def version_show(app: App) -> None:
+    """Print VERSION."""
+    current = versioning.read_version(app.root)
+    if app.as_json:
+        emit_json({"version": str(current)})
+    else:
+        click.echo(str(current))
+
+
+@version.command("check")
+@click.option("--tag", required=True, help="The release tag, e.g. v1.2.3.")
+@pass_app
+def version_check(app: App, tag: str) -> None:
+    """Exit 2 unless TAG is exactly 'v' + VERSION."""
+    current = versioning.read_version(app.root)
+    versioning.check_tag(tag, current)
+    app.output({"tag": tag, "version": str(current), "ok": True}, f"{tag} matches VERSION")
+
+
+@version.command("bump")
+@click.argument("part", type=click.Choice(versioning.PARTS))
+@pass_app
+def version_bump(app: App, part: str) -> None:
+    """Bump VERSION and turn CHANGELOG's Unreleased into the new release's section."""
+    new = versioning.bump_files(app.root, part)
+    app.output({"version": str(new)}, f"VERSION is now {new}; CHANGELOG has [{new}]")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: the one place errors become exit codes."""
+    verbose = any(a in ("-v", "-vv", "--verbose") for a in (argv or sys.argv[1:]))
+    try:
+        code = cli.main(args=argv, prog_name="vectora-release", standalone_mode=False)
+    except click.exceptions.Abort:
+        say("aborted")
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    except ReleaseError as exc:
+        if verbose:
+            raise
+        say(f"error: {exc.one_line()}")
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # noqa: BLE001 - the last resort: one line, exit 3
+        if verbose:
+            raise
+        say(f"internal error: {type(exc).__name__}: {exc} (re-run with -v for the traceback)")
+        sys.exit(InternalError.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()
