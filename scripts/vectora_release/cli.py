@@ -4,49 +4,24 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
 from . import __version__, versioning
-from .config import ReleaseConfig, load_config
+from .cli_app import App, pass_app
 from .errors import InternalError, ReleaseError
 from .report import emit_json, say, table
 
 
-class App:
-    """Global options and lazily built collaborators, shared by every command."""
-
-    def __init__(self, config_path: str, as_json: bool, verbose: int) -> None:
-        self.config_path = Path(config_path)
-        self.as_json = as_json
-        self.verbose = verbose
-        self._config: ReleaseConfig | None = None
-
-    @property
-    def config(self) -> ReleaseConfig:
-        if self._config is None:
-            self._config = load_config(self.config_path)
-        return self._config
-
-    @property
-    def root(self) -> Path:
-        return self.config_path.resolve().parent
-
-    def output(self, data: Any, human: str | None = None) -> None:
-        """``--json`` prints ``data`` to stdout; otherwise ``human`` goes to stderr."""
-        if self.as_json:
-            emit_json(data)
-        elif human is not None:
-            say(human)
-
-
-pass_app = click.make_pass_decorator(App)
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option("--config", "config_path", default="release.yaml", show_default=True,
-              envvar="VECTORA_RELEASE_CONFIG", help="Path to release.yaml.")  # fmt: skip
+@click.option(
+    "--config",
+    "config_path",
+    default="release.yaml",
+    show_default=True,
+    envvar="VECTORA_RELEASE_CONFIG",
+    help="Path to release.yaml.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
 @click.option("-v", "--verbose", count=True, help="More detail; -v also shows tracebacks.")
 @click.version_option(__version__, prog_name="vectora-release")
@@ -72,8 +47,13 @@ def cli(ctx: click.Context, config_path: str, as_json: bool, verbose: int) -> No
 
 # -- build ----------------------------------------------------------------------------------
 @cli.command()
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
-              show_default=True, help="Folder for the zips and manifest.json.")  # fmt: skip
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("dist"),
+    show_default=True,
+    help="Folder for the zips and manifest.json.",
+)
 @click.option("--version", "version", help="Override VERSION (semver) for this build.")
 @pass_app
 def build(app: App, out: Path, version: str | None) -> None:
@@ -133,6 +113,16 @@ def version_bump(app: App, part: str) -> None:
     app.output({"version": str(new)}, f"VERSION is now {new}; CHANGELOG has [{new}]")
 
 
+def _register() -> None:
+    from . import cli_env, cli_ops
+
+    for command in (*cli_env.COMMANDS, *cli_ops.COMMANDS):
+        cli.add_command(command)
+
+
+_register()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: the one place errors become exit codes."""
     verbose = any(a in ("-v", "-vv", "--verbose") for a in (argv or sys.argv[1:]))
@@ -149,7 +139,7 @@ def main(argv: list[str] | None = None) -> None:
             raise
         say(f"error: {exc.one_line()}")
         sys.exit(exc.exit_code)
-    except Exception as exc:  # noqa: BLE001 - the last resort: one line, exit 3
+    except Exception as exc:
         if verbose:
             raise
         say(f"internal error: {type(exc).__name__}: {exc} (re-run with -v for the traceback)")

@@ -193,11 +193,21 @@ def parse_config(data: Any, path: Path, display: str = "release.yaml") -> Releas
         data,
         "(top level)",
         {
-            "schema_version", "project", "runtime", "compatible_runtimes", "artifact_store",
-            "layers", "functions", "config_bundle", "contract", "variables", "validation",
-            "lock", "environments",
+            "schema_version",
+            "project",
+            "runtime",
+            "compatible_runtimes",
+            "artifact_store",
+            "layers",
+            "functions",
+            "config_bundle",
+            "contract",
+            "variables",
+            "validation",
+            "lock",
+            "environments",
         },
-    )  # fmt: skip
+    )
     if r.get(top, "schema_version", int, "(top level)") != SCHEMA_VERSION:
         raise r.fail("schema_version", f"unsupported (this tool reads {SCHEMA_VERSION})")
     project = r.get(top, "project", str, "(top level)")
@@ -206,23 +216,28 @@ def parse_config(data: Any, path: Path, display: str = "release.yaml") -> Releas
         raise r.fail("runtime", f"unsupported runtime {runtime!r}")
     compatible = r.str_list(top, "compatible_runtimes", "(top level)") or (runtime,)
 
-    store = r.mapping(r.get(top, "artifact_store", dict, "(top level)"), "artifact_store",
-                      {"bucket", "region"})  # fmt: skip
+    store = r.mapping(
+        r.get(top, "artifact_store", dict, "(top level)"), "artifact_store", {"bucket", "region"}
+    )
     layers = _parse_layers(r, r.get(top, "layers", dict, "(top level)"))
     functions = _parse_functions(r, r.get(top, "functions", dict, "(top level)"), layers)
-    bundle = r.mapping(r.get(top, "config_bundle", dict, "(top level)"), "config_bundle",
-                       {"canonical", "clients"})  # fmt: skip
+    bundle = r.mapping(
+        r.get(top, "config_bundle", dict, "(top level)"), "config_bundle", {"canonical", "clients"}
+    )
     contract = r.mapping(r.get(top, "contract", dict, "(top level)"), "contract", {"required"})
     required = r.str_list(contract, "required", "contract")
     if not required:
         raise r.fail("contract.required", "must list at least one key")
-    variables = _parse_variables(r, r.get(top, "variables", dict, "(top level)", default={}),
-                                 "variables")  # fmt: skip
-    validation = r.mapping(r.get(top, "validation", dict, "(top level)", default={}),
-                           "validation", {"tolerance", "e2e"})  # fmt: skip
+    variables = _parse_variables(
+        r, r.get(top, "variables", dict, "(top level)", default={}), "variables"
+    )
+    validation = r.mapping(
+        r.get(top, "validation", dict, "(top level)", default={}),
+        "validation",
+        {"tolerance", "e2e"},
+    )
     e2e = _parse_e2e(r, r.get(validation, "e2e", dict, "validation"))
-    lock = r.mapping(r.get(top, "lock", dict, "(top level)", default={}), "lock",
-                     {"lease_seconds"})  # fmt: skip
+    lock = r.mapping(r.get(top, "lock", dict, "(top level)", default={}), "lock", {"lease_seconds"})
 
     config = ReleaseConfig(
         path=path,
@@ -240,7 +255,9 @@ def parse_config(data: Any, path: Path, display: str = "release.yaml") -> Releas
         e2e=e2e,
         lock_lease_seconds=r.get(lock, "lease_seconds", int, "lock", default=900),
     )
-    envs = _parse_environments(r, r.get(top, "environments", dict, "(top level)"), config, variables)
+    envs = _parse_environments(
+        r, r.get(top, "environments", dict, "(top level)"), config, variables
+    )
     object.__setattr__(config, "environments", envs)
     _check_contract(r, config)
     return config
@@ -327,22 +344,33 @@ def _parse_e2e(r: _Reader, data: dict[str, Any]) -> E2eSpec:
 def _parse_environments(
     r: _Reader, data: dict[str, Any], config: ReleaseConfig, shared: dict[str, str]
 ) -> dict[str, EnvironmentSpec]:
-    allowed = {"region", "account", "reserved_concurrency", "requires_validated_in",
-               "artifact_bucket", "variables", "buckets"}  # fmt: skip
+    allowed = {
+        "region",
+        "account",
+        "reserved_concurrency",
+        "requires_validated_in",
+        "artifact_bucket",
+        "variables",
+        "buckets",
+    }
     envs: dict[str, EnvironmentSpec] = {}
     for name, raw in data.items():
         where = f"environments.{name}"
         if not ENV_NAME.match(str(name)):
             raise r.fail(where, "environment names are lower-case letters, digits and '-'")
         body = r.mapping(raw, where, allowed)
-        own = _parse_variables(r, r.get(body, "variables", dict, where, default={}),
-                               f"{where}.variables")  # fmt: skip
+        own = _parse_variables(
+            r, r.get(body, "variables", dict, where, default={}), f"{where}.variables"
+        )
         variables = {k: v.replace("{env}", name) for k, v in {**shared, **own}.items()}
         buckets = {
             kind: f"{config.project}-{kind}-{name}" for kind in ("config", "data", "newsletters")
         }
-        buckets.update(r.mapping(r.get(body, "buckets", dict, where, default={}),
-                                 f"{where}.buckets", set(buckets)))  # fmt: skip
+        buckets.update(
+            r.mapping(
+                r.get(body, "buckets", dict, where, default={}), f"{where}.buckets", set(buckets)
+            )
+        )
         concurrency = r.get(body, "reserved_concurrency", int, where, default=None)
         if concurrency is not None and concurrency < 0:
             raise r.fail(f"{where}.reserved_concurrency", "must be 0 or more")
@@ -352,8 +380,9 @@ def _parse_environments(
             region=r.get(body, "region", str, where),
             reserved_concurrency=concurrency,
             requires_validated_in=r.get(body, "requires_validated_in", str, where, default=None),
-            artifact_bucket=r.get(body, "artifact_bucket", str, where,
-                                  default=config.artifact_bucket),  # fmt: skip
+            artifact_bucket=r.get(
+                body, "artifact_bucket", str, where, default=config.artifact_bucket
+            ),
             variables=variables,
             buckets=buckets,
             account=None if account is None else str(account),
@@ -361,8 +390,9 @@ def _parse_environments(
     for name, env in envs.items():
         upstream = env.requires_validated_in
         if upstream is not None and upstream not in envs:
-            raise r.fail(f"environments.{name}.requires_validated_in",
-                         f"unknown environment {upstream!r}")  # fmt: skip
+            raise r.fail(
+                f"environments.{name}.requires_validated_in", f"unknown environment {upstream!r}"
+            )
     if not envs:
         raise r.fail("environments", "must declare at least one environment")
     return envs

@@ -20,6 +20,10 @@ def hex_to_b64(hex_digest: str) -> str:
     return base64.b64encode(bytes.fromhex(hex_digest)).decode("ascii")
 
 
+def b64_to_hex(b64_digest: str) -> str:
+    return base64.b64decode(b64_digest).hex()
+
+
 def tree_sha256(entries: Iterable[tuple[str, bytes]]) -> str:
     """Digest of a file tree: sha256 over sorted ``path NUL sha256(content) LF`` lines."""
     lines = sorted(f"{name}\0{sha256_hex(data)}\n" for name, data in entries)

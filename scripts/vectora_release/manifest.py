@@ -96,13 +96,23 @@ class Manifest:
         try:
             artifacts = tuple(ArtifactRecord(**a) for a in data["artifacts"])
             functions = {
-                name: FunctionRecord(**{**f, "layers": tuple(f["layers"]),
-                                        "required_env": tuple(f["required_env"])})
+                name: FunctionRecord(
+                    **{**f, "layers": tuple(f["layers"]), "required_env": tuple(f["required_env"])}
+                )
                 for name, f in data["functions"].items()
-            }  # fmt: skip
-            fields = {k: data[k] for k in (
-                "project", "version", "commit", "dirty", "built_at", "source_date_epoch", "runtime"
-            )}  # fmt: skip
+            }
+            fields = {
+                k: data[k]
+                for k in (
+                    "project",
+                    "version",
+                    "commit",
+                    "dirty",
+                    "built_at",
+                    "source_date_epoch",
+                    "runtime",
+                )
+            }
             manifest = cls(
                 **fields,
                 compatible_runtimes=tuple(data["compatible_runtimes"]),
@@ -113,7 +123,9 @@ class Manifest:
             raise ManifestError(f"{source}: malformed manifest ({exc})") from exc
         for artifact in artifacts:
             if artifact.kind not in KINDS:
-                raise ManifestError(f"{source}: artifact {artifact.name} has kind {artifact.kind!r}")
+                raise ManifestError(
+                    f"{source}: artifact {artifact.name} has kind {artifact.kind!r}"
+                )
         return manifest
 
     @classmethod

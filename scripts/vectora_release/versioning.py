@@ -74,7 +74,9 @@ def bump_files(root: Path, part: str, today: dt.date | None = None) -> semver.Ve
     changelog = root / "CHANGELOG.md"
     if not changelog.is_file():
         raise VersionError("CHANGELOG.md is missing", "create it with an [Unreleased] section")
-    updated = release_changelog(changelog.read_text(encoding="utf-8"), new, today or dt.date.today())
+    updated = release_changelog(
+        changelog.read_text(encoding="utf-8"), new, today or dt.date.today()
+    )
     (root / "VERSION").write_text(f"{new}\n", encoding="utf-8")
     changelog.write_text(updated, encoding="utf-8")
     return new

@@ -54,7 +54,10 @@ def build_release(
         zips[layer.name] = ("layer", write_zip(entries, epoch))
     for function in config.functions.values():
         say(f"function {function.name}")
-        zips[function.name] = ("function", write_zip(collect(root / function.source, "", root), epoch))
+        zips[function.name] = (
+            "function",
+            write_zip(collect(root / function.source, "", root), epoch),
+        )
     say(CONFIG_BUNDLE)
     bundle: list[Entry] = [
         *collect(root / config.bundle_canonical, "canonical/", root),

@@ -67,12 +67,25 @@ def install(requirements: Path, python_version: str, cache_dir: Path, label: str
 
 def _pip_install(requirements: Path, python_version: str, site: Path, label: str) -> None:
     command = [
-        sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-        "--no-input", "--target", str(site), "--python-version", python_version,
-        "--implementation", "cp", "--only-binary=:all:", "--no-compile",
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-input",
+        "--target",
+        str(site),
+        "--python-version",
+        python_version,
+        "--implementation",
+        "cp",
+        "--only-binary=:all:",
+        "--no-compile",
         *(arg for platform in PLATFORMS for arg in ("--platform", platform)),
-        "-r", str(requirements),
-    ]  # fmt: skip
+        "-r",
+        str(requirements),
+    ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode == 0:
         return

@@ -51,7 +51,9 @@ def collect(src: Path, prefix: str, repo_root: Path) -> list[Entry]:
     ``repo_root``, so a build never packs files from outside the repository.
     """
     if not src.is_dir():
-        raise BuildError(f"source folder {_rel(src, repo_root)} does not exist", "check release.yaml")
+        raise BuildError(
+            f"source folder {_rel(src, repo_root)} does not exist", "check release.yaml"
+        )
     root = repo_root.resolve()
     entries: list[Entry] = []
     for dirpath, dirnames, filenames in os.walk(src, followlinks=False):

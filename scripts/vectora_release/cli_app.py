@@ -1,0 +1,74 @@
+"""What every command shares: global options, config, AWS clients, environment targets."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .aws import Aws
+from .config import ReleaseConfig, load_config
+from .report import emit_json, say
+from .target import Target
+
+
+class App:
+    """Global options and lazily built collaborators, shared by every command."""
+
+    def __init__(self, config_path: str, as_json: bool, verbose: int) -> None:
+        self.config_path = Path(config_path)
+        self.as_json = as_json
+        self.verbose = verbose
+        self._config: ReleaseConfig | None = None
+        self._aws: Aws | None = None
+
+    @property
+    def config(self) -> ReleaseConfig:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+    @property
+    def root(self) -> Path:
+        return self.config_path.resolve().parent
+
+    @property
+    def aws(self) -> Aws:
+        if self._aws is None:
+            _use_running_embedded_aws(self.root)
+            self._aws = Aws()
+        return self._aws
+
+    def target(self, env: str) -> Target:
+        spec = self.config.env(env)  # unknown env → exit 2 before any AWS call
+        return Target(self.config, spec, self.aws, progress=self.progress)
+
+    def progress(self, message: str) -> None:
+        say(f"  {message}")
+
+    def output(self, data: Any, human: str | None = None) -> None:
+        """``--json`` prints ``data`` to stdout; otherwise ``human`` goes to stderr."""
+        if self.as_json:
+            emit_json(data)
+        elif human is not None:
+            say(human)
+
+
+def _use_running_embedded_aws(root: Path) -> None:
+    """With no AWS configured, talk to the embedded AWS started by ``local up``, if any."""
+    from . import local_aws
+
+    configured = any(
+        os.environ.get(k) for k in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_ACCESS_KEY_ID")
+    )
+    if configured:
+        return
+    state = local_aws.status(root / local_aws.STATE_DIR)
+    if state is not None:
+        os.environ.update(local_aws.environment(state["endpoint"]))
+        say(f"  using the embedded AWS at {state['endpoint']} (vectora-release local up)")
+
+
+pass_app = click.make_pass_decorator(App)

@@ -1,0 +1,215 @@
+"""Commands that set up and change environments: local, bootstrap, publish, deploy, status."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from . import gitinfo, local_aws
+from . import manifest as manifest_io
+from .cli_app import App, pass_app
+from .deploy import DeployReport, deploy_release, resolve_release
+from .errors import InputError
+from .report import say
+from .status import history_table, status_row, status_table
+
+
+# -- local ----------------------------------------------------------------------------------
+@click.group()
+def local() -> None:
+    """Run an embedded AWS (moto on 127.0.0.1) for laptops with no AWS account.
+
+    \b
+      vectora-release local up          # start it in the background
+      eval "$(vectora-release local env)"
+      vectora-release local down
+    While it runs and no AWS variables are set, every command uses it.
+    """
+
+
+@local.command("up")
+@pass_app
+def local_up(app: App) -> None:
+    """Start the embedded AWS in the background (pid in .vectora-local/)."""
+    state = local_aws.up(app.root / local_aws.STATE_DIR)
+    app.output(
+        state,
+        f"embedded AWS running at {state['endpoint']} (pid {state['pid']})\n"
+        'point tools at it with: eval "$(vectora-release local env)"',
+    )
+
+
+@local.command("env")
+@pass_app
+def local_env(app: App) -> None:
+    """Print the export lines that point AWS tools at the embedded AWS."""
+    state = local_aws.status(app.root / local_aws.STATE_DIR)
+    if state is None:
+        raise InputError("the embedded AWS is not running", "start it: vectora-release local up")
+    click.echo(local_aws.exports(state["endpoint"]))
+
+
+@local.command("down")
+@pass_app
+def local_down(app: App) -> None:
+    """Stop the embedded AWS."""
+    stopped = local_aws.down(app.root / local_aws.STATE_DIR)
+    app.output({"stopped": stopped}, "stopped" if stopped else "the embedded AWS was not running")
+
+
+# -- bootstrap / publish --------------------------------------------------------------------
+@click.command()
+@click.option("--env", "env", required=True, help="Environment to bootstrap.")
+@pass_app
+def bootstrap(app: App, env: str) -> None:
+    """Create what ENV needs if missing: buckets, artifact bucket, function roles.
+
+    Buckets get versioning, default encryption and a public-access block; each function gets
+    a role with its own least-privilege policy from iam/. Existing resources are left as they are.
+    """
+    from .bootstrap import bootstrap as run
+
+    report = run(app.target(env))
+    lines = [f"{env}: created {len(report.created)}, already there {len(report.existing)}"]
+    lines += [f"  + {item}" for item in report.created]
+    app.output(report.to_dict(), "\n".join(lines))
+
+
+@click.command()
+@click.option(
+    "--manifest",
+    "manifest_path",
+    type=click.Path(path_type=Path),
+    default=Path("dist/manifest.json"),
+    show_default=True,
+)
+@click.option(
+    "--env",
+    "env",
+    default=None,
+    help="Publish to this environment's artifact store (default: the shared one).",
+)
+@pass_app
+def publish(app: App, manifest_path: Path, env: str | None) -> None:
+    """Upload a built release to the artifact store: verified, immutable, idempotent.
+
+    Keys live under releases/<version>/<commit>/. Re-publishing identical bytes does nothing;
+    different bytes at an existing key are refused (exit 2); a dirty build is refused.
+    """
+    from .store import ArtifactStore
+
+    manifest = manifest_io.load(manifest_path)
+    if env is None:
+        store = ArtifactStore(app.aws.s3(app.config.artifact_region), app.config.artifact_bucket)
+    else:
+        store = app.target(env).store
+    report = store.publish(
+        manifest, manifest_path.parent if manifest_path.suffix else manifest_path
+    )
+    human = (
+        f"published {report.release_id} to s3://{report.bucket}/{report.prefix} "
+        f"({len(report.uploaded)} uploaded, {len(report.unchanged)} already there)"
+    )
+    app.output(report.to_dict(), human)
+
+
+# -- deploy ---------------------------------------------------------------------------------
+def render_deploy(report: DeployReport) -> str:
+    head = {
+        "planned": f"plan for {report.release_id} → {report.env} (dry run, nothing changed):",
+        "up_to_date": f"{report.env} is up to date with {report.release_id}",
+        "succeeded": f"deployed {report.release_id} to {report.env} (record {report.record_id})",
+    }.get(report.outcome, f"{report.env}: {report.outcome}")
+    lines = [head]
+    if report.outcome == "planned":
+        lines += [f"  {i + 1}. {step}" for i, step in enumerate(report.plan)] or ["  (no change)"]
+    if report.validation:
+        lines.append(f"validation: {report.validation.get('status')}")
+    return "\n".join(lines)
+
+
+@click.command()
+@click.option("--env", "env", required=True, help="Environment to deploy to.")
+@click.option("--version", "version", help="Published version to deploy.")
+@click.option("--commit", "commit", help="Commit (SHA, ≥7 chars, or a git ref) to deploy.")
+@click.option(
+    "--manifest",
+    "manifest_path",
+    type=click.Path(path_type=Path),
+    help="Deploy the release this local manifest describes (it must be published).",
+)
+@click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
+@click.option(
+    "--validate",
+    "validate_after",
+    is_flag=True,
+    help="Validate after deploying (with the e2e run); roll back on failure.",
+)
+@pass_app
+def deploy(
+    app: App,
+    env: str,
+    version: str | None,
+    commit: str | None,
+    manifest_path: Path | None,
+    dry_run: bool,
+    validate_after: bool,
+) -> None:
+    """Deploy a published release to ENV (lock → verify → plan → apply → record).
+
+    Only what differs is changed: a layer version is published only for new content, code is
+    updated only when CodeSha256 differs, and alias `live` moves last, for all functions
+    together. On any failure every alias returns to its previous version (exit 1).
+    """
+    target = app.target(env)
+    if commit and not _is_hex(commit):
+        commit = gitinfo.resolve_commit(app.root, commit)
+    manifest = resolve_release(target, version, commit, manifest_path)
+    upstream = _upstream(app, env)
+    validator = _validator(app) if validate_after else None
+    report = deploy_release(
+        target, manifest, upstream=upstream, dry_run=dry_run, validator=validator
+    )
+    app.output(report.to_dict(), render_deploy(report))
+
+
+def _is_hex(value: str) -> bool:
+    return len(value) >= 7 and all(c in "0123456789abcdef" for c in value.lower())
+
+
+def _upstream(app: App, env: str):
+    name = app.config.env(env).requires_validated_in
+    return app.target(name) if name else None
+
+
+def _validator(app: App):
+    from .validate import make_validator
+
+    return make_validator(e2e=True)
+
+
+# -- status / history -----------------------------------------------------------------------
+@click.command()
+@click.option("--env", "env", default=None, help="Only this environment.")
+@pass_app
+def status(app: App, env: str | None) -> None:
+    """What runs where: version, commit, when, by whom, outcome, validation."""
+    names = [env] if env else list(app.config.environments)
+    rows = [status_row(app.target(name)) for name in names]
+    app.output(rows, status_table(rows))
+
+
+@click.command()
+@click.option("--env", "env", required=True)
+@click.option("--limit", type=int, default=20, show_default=True)
+@pass_app
+def history(app: App, env: str, limit: int) -> None:
+    """Deployment records of ENV, newest first."""
+    records = app.target(env).ledger.history(limit=limit)
+    if not records:
+        say(f"{env}: no deployment recorded yet")
+    app.output([r.to_dict() for r in records], history_table(records) if records else None)
+
+
+COMMANDS = (local, bootstrap, publish, deploy, status, history)

@@ -1,0 +1,252 @@
+"""Deployment records and the per-environment lock, kept in S3 next to the artifacts.
+
+Layout (in the environment's artifact bucket)::
+
+    ledger/<env>/records/<id>.json   one record per deploy, promote or rollback
+    ledger/<env>/current.json        → the record of what is live
+    ledger/<env>/lock.json           the deploy lock (conditional write, with a lease)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from . import s3util
+from .aws import ClientError
+from .errors import LockHeldError
+from .manifest import dumps_json
+
+SCHEMA_VERSION = 1
+IN_PROGRESS, SUCCEEDED, FAILED, ROLLED_BACK = "in_progress", "succeeded", "failed", "rolled_back"
+INTERRUPTED = "interrupted"
+Clock = Callable[[], dt.datetime]
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def actor() -> str:
+    return os.environ.get("GITHUB_ACTOR") or getpass.getuser()
+
+
+def run_url() -> str | None:
+    server, repo, run = (
+        os.environ.get(k) for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")
+    )
+    return f"{server}/{repo}/actions/runs/{run}" if server and repo and run else None
+
+
+@dataclass
+class FunctionState:
+    """What one function's alias ran after (and before) a deployment."""
+
+    name: str
+    version: str | None
+    code_sha256: str | None
+    previous_version: str | None = None
+
+
+@dataclass
+class LayerState:
+    arn: str
+    code_sha256: str
+    sha256: str
+
+
+@dataclass
+class DeploymentRecord:
+    """One deployment (deploy, promote or rollback) of a release to an environment."""
+
+    id: str
+    env: str
+    kind: str
+    version: str
+    commit: str
+    release_id: str
+    manifest_sha256: str
+    artifact_bucket: str
+    actor: str
+    started_at: str
+    outcome: str = IN_PROGRESS
+    finished_at: str | None = None
+    run_url: str | None = None
+    error: str | None = None
+    reason: str | None = None
+    from_env: str | None = None
+    undoes: str | None = None
+    steps_done: list[str] = field(default_factory=list)
+    functions: dict[str, FunctionState] = field(default_factory=dict)
+    layers: dict[str, LayerState] = field(default_factory=dict)
+    config_prefix: str | None = None
+    config_bundle_sha256: str | None = None
+    validation: dict[str, Any] | None = None
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def validated(self) -> bool:
+        return bool(self.validation and self.validation.get("status") == "passed")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DeploymentRecord:
+        data = dict(data)
+        data["functions"] = {k: FunctionState(**v) for k, v in data.get("functions", {}).items()}
+        data["layers"] = {k: LayerState(**v) for k, v in data.get("layers", {}).items()}
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Lock:
+    owner: str
+    token: str
+    acquired_at: str
+    expires_at: str
+    etag: str | None = None
+
+
+class Ledger:
+    """Records and lock of one environment."""
+
+    def __init__(self, s3: Any, bucket: str, env: str, clock: Clock = utcnow) -> None:
+        self.s3 = s3
+        self.bucket = bucket
+        self.env = env
+        self.clock = clock
+        self.base = f"ledger/{env}/"
+
+    # -- records ----------------------------------------------------------------------------
+    def new_id(self) -> str:
+        return f"{self.clock().strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
+
+    def save(self, record: DeploymentRecord) -> None:
+        self.s3.put_object(
+            Bucket=self.bucket,
+            Key=f"{self.base}records/{record.id}.json",
+            Body=dumps_json(record.to_dict()),
+            ContentType="application/json",
+        )
+
+    def get(self, record_id: str) -> DeploymentRecord | None:
+        raw = s3util.get_bytes(self.s3, self.bucket, f"{self.base}records/{record_id}.json")
+        return None if raw is None else DeploymentRecord.from_dict(json.loads(raw))
+
+    def history(self, limit: int | None = None) -> list[DeploymentRecord]:
+        """Records, newest first."""
+        ids = sorted(
+            (
+                k.rsplit("/", 1)[-1].removesuffix(".json")
+                for k in s3util.keys(self.s3, self.bucket, f"{self.base}records/")
+            ),
+            reverse=True,
+        )
+        records = []
+        for record_id in ids[:limit] if limit else ids:
+            record = self.get(record_id)
+            if record is not None:
+                records.append(record)
+        return records
+
+    def current(self) -> DeploymentRecord | None:
+        """The record of the release that is live (last successful deployment)."""
+        raw = s3util.get_bytes(self.s3, self.bucket, f"{self.base}current.json")
+        return None if raw is None else self.get(json.loads(raw)["id"])
+
+    def set_current(self, record: DeploymentRecord) -> None:
+        body = dumps_json(
+            {"id": record.id, "release": record.release_id, "schema_version": SCHEMA_VERSION}
+        )
+        self.s3.put_object(
+            Bucket=self.bucket,
+            Key=f"{self.base}current.json",
+            Body=body,
+            ContentType="application/json",
+        )
+
+    def open_record(self, **fields: Any) -> DeploymentRecord:
+        record = DeploymentRecord(
+            id=self.new_id(),
+            env=self.env,
+            actor=actor(),
+            started_at=iso(self.clock()),
+            run_url=run_url(),
+            **fields,
+        )
+        self.save(record)
+        return record
+
+    def close(self, record: DeploymentRecord, outcome: str, error: str | None = None) -> None:
+        record.outcome = outcome
+        record.error = error
+        record.finished_at = iso(self.clock())
+        self.save(record)
+        if outcome == SUCCEEDED:
+            self.set_current(record)
+
+    # -- lock -------------------------------------------------------------------------------
+    @property
+    def lock_key(self) -> str:
+        return f"{self.base}lock.json"
+
+    def read_lock(self) -> Lock | None:
+        try:
+            response = self.s3.get_object(Bucket=self.bucket, Key=self.lock_key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in s3util.MISSING:
+                return None
+            raise
+        data = json.loads(response["Body"].read())
+        return Lock(**data, etag=response.get("ETag"))
+
+    def acquire(self, lease_seconds: int, purpose: str) -> Lock:
+        """Take the lock, or take over an expired one; LockHeldError when someone holds it."""
+        now = self.clock()
+        lock = Lock(
+            owner=f"{actor()} ({purpose})",
+            token=secrets.token_hex(8),
+            acquired_at=iso(now),
+            expires_at=iso(now + dt.timedelta(seconds=lease_seconds)),
+        )
+        body = dumps_json({k: v for k, v in asdict(lock).items() if k != "etag"})
+        try:
+            self.s3.put_object(Bucket=self.bucket, Key=self.lock_key, Body=body, IfNoneMatch="*")
+            return lock
+        except ClientError as exc:
+            if not s3util.is_precondition_failure(exc):
+                raise
+        held = self.read_lock()
+        if held is not None and dt.datetime.fromisoformat(held.expires_at) > now:
+            raise LockHeldError(
+                f"{self.env} is locked by {held.owner} since {held.acquired_at} "
+                f"(lease until {held.expires_at})",
+                "wait for it to finish, or for the lease to expire",
+            )
+        try:  # the lease expired (a crashed run): take over only that very lock object
+            condition = {"IfMatch": held.etag} if held and held.etag else {"IfNoneMatch": "*"}
+            self.s3.put_object(Bucket=self.bucket, Key=self.lock_key, Body=body, **condition)
+        except ClientError as exc:
+            if s3util.is_precondition_failure(exc):
+                raise LockHeldError(
+                    f"{self.env} lock was taken by another run just now", "retry later"
+                ) from exc
+            raise
+        return lock
+
+    def release(self, lock: Lock) -> None:
+        """Drop the lock if it is still ours (never someone else's)."""
+        held = self.read_lock()
+        if held is not None and held.token == lock.token:
+            self.s3.delete_object(Bucket=self.bucket, Key=self.lock_key)

@@ -1,0 +1,206 @@
+"""The artifact store: immutable, verified releases in S3, keyed by version and commit.
+
+Layout of the artifact bucket::
+
+    releases/<version>/<commit>/<name>-<version>.zip   the zips (never overwritten)
+    releases/<version>/<commit>/manifest.json          written last: a release is complete
+    index/commits/<commit>                              → the release's prefix
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import s3util
+from .aws import ClientError
+from .digest import code_sha256, sha256_hex
+from .errors import InputError, IntegrityError, StoreError
+from .manifest import MANIFEST_NAME, Manifest, verify_bytes
+
+INDEX = "index/commits/"
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    release_id: str
+    bucket: str
+    prefix: str
+    uploaded: tuple[str, ...]
+    unchanged: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "release": self.release_id,
+            "bucket": self.bucket,
+            "prefix": self.prefix,
+            "uploaded": list(self.uploaded),
+            "unchanged": list(self.unchanged),
+        }
+
+
+def release_prefix(manifest: Manifest) -> str:
+    return f"releases/{manifest.version}/{manifest.commit}/"
+
+
+class ArtifactStore:
+    """Put and get release artifacts; every key is written once and verified on every read."""
+
+    def __init__(self, s3: Any, bucket: str) -> None:
+        self.s3 = s3
+        self.bucket = bucket
+
+    # -- writing ----------------------------------------------------------------------------
+    def publish(self, manifest: Manifest, folder: Path) -> PublishReport:
+        if manifest.dirty:
+            raise StoreError(
+                f"release {manifest.release_id} was built from a dirty tree",
+                "commit your changes and build again",
+            )
+        prefix = release_prefix(manifest)
+        uploaded, unchanged = [], []
+        for artifact in manifest.artifacts:
+            path = folder / artifact.file
+            if not path.is_file():
+                raise IntegrityError(f"{path}: artifact missing", "run vectora-release build")
+            data = path.read_bytes()
+            verify_bytes(artifact, data, str(folder))
+            written = self._put_once(prefix + artifact.file, data, artifact.sha256)
+            (uploaded if written else unchanged).append(artifact.file)
+        manifest_bytes = manifest.dumps()
+        for key, data in (
+            (prefix + MANIFEST_NAME, manifest_bytes),
+            (INDEX + manifest.commit, prefix.encode()),
+        ):
+            name = key.rsplit("/", 1)[-1]
+            (uploaded if self._put_once(key, data, sha256_hex(data)) else unchanged).append(name)
+        return PublishReport(
+            manifest.release_id, self.bucket, prefix, tuple(uploaded), tuple(unchanged)
+        )
+
+    def _put_once(self, key: str, data: bytes, digest: str) -> bool:
+        """Write ``key`` unless it exists; True when written. Different bytes → refused."""
+        existing = s3util.head(self.s3, self.bucket, key)
+        if existing is not None:
+            self._check_same(key, existing, digest)
+            return False
+        try:
+            response = self.s3.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=data,
+                IfNoneMatch="*",
+                ChecksumAlgorithm="SHA256",
+                ChecksumSHA256=code_sha256(data),
+                Metadata={"sha256": digest},
+            )
+        except ClientError as exc:
+            if s3util.is_precondition_failure(exc):  # written meanwhile by someone else
+                self._check_same(key, s3util.head(self.s3, self.bucket, key) or {}, digest)
+                return False
+            raise
+        stored = response.get("ChecksumSHA256")
+        if stored is not None and stored != code_sha256(data):
+            raise IntegrityError(f"s3://{self.bucket}/{key}: the store recorded another checksum")
+        return True
+
+    def _check_same(self, key: str, existing: dict, digest: str) -> None:
+        recorded = existing.get("Metadata", {}).get("sha256")
+        if recorded != digest:
+            raise StoreError(
+                f"s3://{self.bucket}/{key} already holds different content "
+                f"({(recorded or 'unknown')[:12]}… ≠ {digest[:12]}…)",
+                "published keys are immutable: bump VERSION or commit and build again",
+            )
+
+    # -- reading ----------------------------------------------------------------------------
+    def find(self, version: str | None = None, commit: str | None = None) -> Manifest:
+        """The manifest of a published release, by commit (full or ≥7 chars) or version."""
+        if commit:
+            return self.load_manifest(self._prefix_for_commit(commit))
+        if version:
+            return self.load_manifest(self._prefix_for_version(version))
+        raise InputError("name a release", "pass --version V, --commit SHA or --manifest PATH")
+
+    def _prefix_for_commit(self, commit: str) -> str:
+        if len(commit) < 7:
+            raise InputError(f"commit {commit!r} is too short", "give at least 7 hex characters")
+        matches = list(s3util.keys(self.s3, self.bucket, INDEX + commit))
+        if not matches:
+            raise StoreError(
+                f"no release published for commit {commit} in s3://{self.bucket}",
+                "build and publish it first (main.yml does so on every merge)",
+            )
+        if len(matches) > 1:
+            raise InputError(f"commit prefix {commit!r} is ambiguous", "give more characters")
+        body = s3util.get_bytes(self.s3, self.bucket, matches[0]) or b""
+        return body.decode()
+
+    def _prefix_for_version(self, version: str) -> str:
+        prefixes = sorted(
+            {
+                k.rsplit("/", 1)[0] + "/"
+                for k in s3util.keys(self.s3, self.bucket, f"releases/{version}/")
+                if k.endswith("/" + MANIFEST_NAME)
+            }
+        )
+        if not prefixes:
+            raise StoreError(f"no release {version} in s3://{self.bucket}", "publish it first")
+        if len(prefixes) > 1:
+            commits = ", ".join(p.split("/")[2][:7] for p in prefixes)
+            raise InputError(
+                f"version {version} was published from several commits ({commits})",
+                "pass --commit SHA",
+            )
+        return prefixes[0]
+
+    def load_manifest(self, prefix: str) -> Manifest:
+        raw = s3util.get_bytes(self.s3, self.bucket, prefix + MANIFEST_NAME)
+        if raw is None:
+            raise StoreError(
+                f"s3://{self.bucket}/{prefix}{MANIFEST_NAME} not found", "publish the release first"
+            )
+        return Manifest.loads(raw, f"s3://{self.bucket}/{prefix}{MANIFEST_NAME}")
+
+    def fetch(self, manifest: Manifest, name: str) -> bytes:
+        """An artifact's bytes, verified against the manifest."""
+        artifact = manifest.artifact(name)
+        key = release_prefix(manifest) + artifact.file
+        data = s3util.get_bytes(self.s3, self.bucket, key)
+        if data is None:
+            raise IntegrityError(f"s3://{self.bucket}/{key} is missing", "publish the release")
+        verify_bytes(artifact, data, f"s3://{self.bucket}")
+        return data
+
+    def fetch_all(self, manifest: Manifest) -> dict[str, bytes]:
+        return {a.name: self.fetch(manifest, a.name) for a in manifest.artifacts}
+
+    def has(self, manifest: Manifest) -> bool:
+        return (
+            s3util.head(self.s3, self.bucket, release_prefix(manifest) + MANIFEST_NAME) is not None
+        )
+
+    def copy_from(self, source: ArtifactStore, manifest: Manifest) -> list[str]:
+        """Copy a release server-side from another store, verifying every digest."""
+        copied = []
+        prefix = release_prefix(manifest)
+        for artifact in manifest.artifacts:
+            key = prefix + artifact.file
+            if s3util.head(self.s3, self.bucket, key) is None:
+                self.s3.copy_object(
+                    Bucket=self.bucket,
+                    Key=key,
+                    CopySource={"Bucket": source.bucket, "Key": key},
+                    ChecksumAlgorithm="SHA256",
+                    MetadataDirective="COPY",
+                )
+                copied.append(artifact.file)
+            self.fetch(manifest, artifact.name)
+        for key, data in (
+            (prefix + MANIFEST_NAME, manifest.dumps()),
+            (INDEX + manifest.commit, prefix.encode()),
+        ):
+            if self._put_once(key, data, sha256_hex(data)):
+                copied.append(key.rsplit("/", 1)[-1])
+        return copied

@@ -1,0 +1,83 @@
+"""One environment with its clients, store and ledger: what deploy, validate… operate on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .aws import Aws, ClientError, error_code
+from .config import SSM_PREFIX, EnvironmentSpec, ReleaseConfig
+from .errors import InputError
+from .ledger import Clock, Ledger, utcnow
+from .store import ArtifactStore
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Target:
+    """An environment as the commands see it."""
+
+    config: ReleaseConfig
+    spec: EnvironmentSpec
+    aws: Aws
+    clock: Clock = utcnow
+    progress: Progress = field(default=lambda _msg: None)
+    waiter_delay: int = 2
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def lam(self) -> Any:
+        return self.aws.lambda_(self.spec.region)
+
+    @property
+    def s3(self) -> Any:
+        return self.aws.s3(self.spec.region)
+
+    @property
+    def store(self) -> ArtifactStore:
+        return ArtifactStore(self.aws.s3(self.spec.region), self.spec.artifact_bucket)
+
+    @property
+    def ledger(self) -> Ledger:
+        return Ledger(self.s3, self.spec.artifact_bucket, self.name, self.clock)
+
+    def resolved_env(
+        self, functions: list[str]
+    ) -> dict[str, tuple[dict[str, str], frozenset[str]]]:
+        """Declared env values per function with ``ssm:`` references resolved.
+
+        Returns values and the set of keys whose values are secrets (never to be shown).
+        """
+        ssm = self.aws.ssm(self.spec.region)
+        cache: dict[str, str] = {}
+        out = {}
+        for function in functions:
+            values, secret = {}, set()
+            for key, declared in self.config.declared_env(function, self.name).items():
+                if declared.startswith(SSM_PREFIX):
+                    name = declared[len(SSM_PREFIX) :]
+                    if name not in cache:
+                        cache[name] = _ssm_value(ssm, name, self.name, key)
+                    values[key] = cache[name]
+                    secret.add(key)
+                else:
+                    values[key] = declared
+            out[function] = (values, frozenset(secret))
+        return out
+
+
+def _ssm_value(ssm: Any, name: str, env: str, key: str) -> str:
+    try:
+        return ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+    except ClientError as exc:
+        if error_code(exc) == "ParameterNotFound":
+            raise InputError(
+                f"{env}: {key} refers to SSM parameter {name}, which does not exist",
+                f"create it: aws ssm put-parameter --name {name} --type SecureString …",
+            ) from exc
+        raise

@@ -1,0 +1,88 @@
+"""Fixtures shared by every test layer: a project copy in a temp git repo, builds, moto."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+# What a release is built from; tests copy these into a temporary git repository.
+PROJECT_FILES = (
+    "release.yaml", "VERSION", "CHANGELOG.md", "src_v2", "canonical", "client-config-examples",
+    "iam", "tests/fixtures",
+)  # fmt: skip
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Vectora Tests", "GIT_AUTHOR_EMAIL": "tests@vectora.invalid",
+    "GIT_COMMITTER_NAME": "Vectora Tests", "GIT_COMMITTER_EMAIL": "tests@vectora.invalid",
+    "GIT_AUTHOR_DATE": "2026-11-16T08:00:00Z", "GIT_COMMITTER_DATE": "2026-11-16T08:00:00Z",
+}  # fmt: skip
+
+
+def git(repo: Path, *args: str) -> str:
+    env = {**os.environ, **GIT_ENV}
+    result = subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True,
+                            text=True)  # fmt: skip
+    return result.stdout.strip()
+
+
+def make_project(dest: Path) -> Path:
+    """A committed copy of the project's release inputs in ``dest`` (a fresh git repo)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in PROJECT_FILES:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns(
+                "__pycache__", "*.pyc", "_build_info.json"))  # fmt: skip
+        else:
+            shutil.copy2(src, dest / name)
+    (dest / ".gitignore").write_text("dist/\n.cache/\n.vectora-local/\n__pycache__/\n")
+    git(dest, "init", "-q", "-b", "main")
+    git(dest, "add", "-A")
+    git(dest, "commit", "-q", "-m", "release inputs")
+    return dest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_deps_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One pip cache for the whole session: common-deps is downloaded at most once."""
+    cache = os.environ.get("VECTORA_RELEASE_CACHE") or str(ROOT / ".cache" / "vectora-release")
+    previous = os.environ.get("VECTORA_RELEASE_CACHE")
+    os.environ["VECTORA_RELEASE_CACHE"] = cache
+    yield
+    if previous is None:
+        os.environ.pop("VECTORA_RELEASE_CACHE", None)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A fresh, committed project repository for one test."""
+    return make_project(tmp_path / "project")
+
+
+@pytest.fixture(scope="session")
+def embedded_server() -> Iterator[str]:
+    """One moto server on 127.0.0.1 for the session; tests reset its state (see ``aws_env``)."""
+    from vectora_release.local_aws import EmbeddedAws
+
+    server = EmbeddedAws().start()
+    yield server.endpoint
+    server.stop()
+
+
+@pytest.fixture
+def aws_env(embedded_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Point boto3 at a freshly reset embedded AWS; returns its endpoint."""
+    from vectora_release.local_aws import environment
+
+    request = urllib.request.Request(f"{embedded_server}/moto-api/reset", method="POST")
+    urllib.request.urlopen(request, timeout=10).close()  # noqa: S310 - our loopback server
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    for key, value in environment(embedded_server).items():
+        monkeypatch.setenv(key, value)
+    return embedded_server
