@@ -1,0 +1,64 @@
+"""Environment checks and the ``{"healthcheck": true}`` answer shared by the handlers.
+
+A variable counts as missing when it is unset or blank, except those in ``MAY_BE_EMPTY``
+(``BEDROCK_MODEL_ID``: blank means "rules scoring only", but it must still be defined).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from typing import Any
+
+from vectora_core import build_info
+from vectora_core.config import config_prefix
+
+COMMON_ENV: tuple[str, ...] = ("ENV", "LOG_LEVEL", "PROJECT_NAME", "CONFIG_BUCKET", "DATA_BUCKET")
+MAY_BE_EMPTY: frozenset[str] = frozenset({"BEDROCK_MODEL_ID"})
+
+
+class MissingEnvError(RuntimeError):
+    """Required environment variables are missing; ``names`` lists them."""
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__("missing required environment variable(s): " + ", ".join(names))
+        self.names = names
+
+
+def missing_env(required: Iterable[str]) -> list[str]:
+    """Sorted names from ``required`` that are unset (or blank when blank is not allowed)."""
+    missing = set()
+    for name in required:
+        value = os.environ.get(name)
+        if value is None or (not value.strip() and name not in MAY_BE_EMPTY):
+            missing.add(name)
+    return sorted(missing)
+
+
+def require_env(required: Iterable[str]) -> dict[str, str]:
+    """Return the required variables' values; raise :class:`MissingEnvError` if any is missing."""
+    names = list(required)
+    missing = missing_env(names)
+    if missing:
+        raise MissingEnvError(missing)
+    return {name: os.environ[name].strip() for name in names}
+
+
+def is_healthcheck(event: Any) -> bool:
+    """True for an event ``{"healthcheck": true}``."""
+    return isinstance(event, dict) and event.get("healthcheck") is True
+
+
+def health_check(function: str, required: Iterable[str]) -> dict[str, Any]:
+    """Report build and configuration state without calling any other service."""
+    info = build_info()
+    missing = missing_env(required)
+    return {
+        "status": "error" if missing else "ok",
+        "function": function,
+        "core_version": info["version"],
+        "commit": info["commit"],
+        "env": os.environ.get("ENV") or None,
+        "missing_env": missing,
+        "config_prefix": config_prefix(),
+    }
