@@ -68,14 +68,27 @@ class Executor:
 
     def run(self, plan: Plan) -> ApplyResult:
         result = ApplyResult(layer_arns=dict(plan.layer_arns))
-        for step in plan.steps:
-            self.progress(step.describe())
+        for index, step in enumerate(plan.steps):
+            self._announce(plan.steps, index)
             try:
                 self._apply(step, result)
             except Exception as exc:
                 raise ApplyError(step, exc, result) from exc
             result.steps_done.append(step.describe())
         return result
+
+    def _announce(self, steps: tuple[Step, ...], index: int) -> None:
+        """Progress line per step; a run of config uploads is announced once."""
+        step = steps[index]
+        if not isinstance(step, PutObject):
+            self.progress(step.describe())
+            return
+        if index > 0 and isinstance(steps[index - 1], PutObject):
+            return
+        count = 1
+        while index + count < len(steps) and isinstance(steps[index + count], PutObject):
+            count += 1
+        self.progress(f"PutObject x{count} under s3://{step.bucket}/{step.prefix}")
 
     def restore_aliases(self, result: ApplyResult) -> list[str]:
         """Move every alias this run moved back where it was (delete it if it was new)."""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__, versioning
+from . import __version__, github, versioning
 from .cli_app import App, pass_app
 from .errors import InternalError, ReleaseError
 from .report import emit_json, say, table
@@ -138,11 +138,13 @@ def main(argv: list[str] | None = None) -> None:
         if verbose:
             raise
         say(f"error: {exc.one_line()}")
+        github.annotate_error(exc.one_line())
         sys.exit(exc.exit_code)
     except Exception as exc:
         if verbose:
             raise
         say(f"internal error: {type(exc).__name__}: {exc} (re-run with -v for the traceback)")
+        github.annotate_error(f"internal error: {type(exc).__name__}: {exc}")
         sys.exit(InternalError.exit_code)
     sys.exit(code if isinstance(code, int) else 0)
 

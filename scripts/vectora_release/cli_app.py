@@ -8,8 +8,10 @@ from typing import Any
 
 import click
 
+from . import github
 from .aws import Aws
 from .config import ReleaseConfig, load_config
+from .deploy import DeployReport
 from .report import emit_json, say
 from .target import Target
 
@@ -69,6 +71,34 @@ def _use_running_embedded_aws(root: Path) -> None:
     if state is not None:
         os.environ.update(local_aws.environment(state["endpoint"]))
         say(f"  using the embedded AWS at {state['endpoint']} (vectora-release local up)")
+
+
+def render_deploy(report: DeployReport) -> str:
+    head = {
+        "planned": f"plan for {report.release_id} → {report.env} (dry run, nothing changed):",
+        "up_to_date": f"{report.env} is up to date with {report.release_id}",
+        "succeeded": f"deployed {report.release_id} to {report.env} (record {report.record_id})",
+    }.get(report.outcome, f"{report.env}: {report.outcome}")
+    lines = [head]
+    if report.outcome == "planned":
+        lines += [f"  {i + 1}. {step}" for i, step in enumerate(report.plan)] or ["  (no change)"]
+    if report.validation:
+        lines.append(f"validation: {report.validation.get('status')}")
+    return "\n".join(lines)
+
+
+def finish_deploy(app: App, report: DeployReport, kind: str) -> None:
+    """Render a deploy-like report to the terminal, --json and the GitHub job summary."""
+    data = {**report.to_dict(), "kind": kind}
+    app.output(data, render_deploy(report))
+    digests = []
+    if report.outcome != "planned":
+        target = app.target(report.env)
+        record = target.ledger.get(report.record_id) if report.record_id else None
+        if record is not None:
+            digests = [(fn, s.code_sha256 or "-") for fn, s in record.functions.items()]
+            digests += [(f"layer {n}", s.code_sha256) for n, s in record.layers.items()]
+    github.add_summary(github.deploy_summary(data, digests))
 
 
 pass_app = click.make_pass_decorator(App)

@@ -8,8 +8,8 @@ import click
 
 from . import gitinfo, local_aws
 from . import manifest as manifest_io
-from .cli_app import App, pass_app
-from .deploy import DeployReport, deploy_release, resolve_release
+from .cli_app import App, finish_deploy, pass_app
+from .deploy import deploy_release, resolve_release
 from .errors import InputError
 from .report import say
 from .status import history_table, status_row, status_table
@@ -115,20 +115,6 @@ def publish(app: App, manifest_path: Path, env: str | None) -> None:
 
 
 # -- deploy ---------------------------------------------------------------------------------
-def render_deploy(report: DeployReport) -> str:
-    head = {
-        "planned": f"plan for {report.release_id} → {report.env} (dry run, nothing changed):",
-        "up_to_date": f"{report.env} is up to date with {report.release_id}",
-        "succeeded": f"deployed {report.release_id} to {report.env} (record {report.record_id})",
-    }.get(report.outcome, f"{report.env}: {report.outcome}")
-    lines = [head]
-    if report.outcome == "planned":
-        lines += [f"  {i + 1}. {step}" for i, step in enumerate(report.plan)] or ["  (no change)"]
-    if report.validation:
-        lines.append(f"validation: {report.validation.get('status')}")
-    return "\n".join(lines)
-
-
 @click.command()
 @click.option("--env", "env", required=True, help="Environment to deploy to.")
 @click.option("--version", "version", help="Published version to deploy.")
@@ -171,7 +157,7 @@ def deploy(
     report = deploy_release(
         target, manifest, upstream=upstream, dry_run=dry_run, validator=validator
     )
-    app.output(report.to_dict(), render_deploy(report))
+    finish_deploy(app, report, "deploy")
 
 
 def _is_hex(value: str) -> bool:

@@ -125,6 +125,11 @@ class ReleaseConfig:
         return {key: values[key] for key in self.required_env(function)}
 
 
+def is_secret_key(key: str) -> bool:
+    """Whether an env-var name looks like it holds a secret (its value is then masked)."""
+    return bool(_SECRET_KEY.search(key))
+
+
 class _Reader:
     """Reads typed values out of parsed YAML, naming ``file: dotted.key`` in errors."""
 

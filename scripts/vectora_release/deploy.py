@@ -9,7 +9,9 @@ from typing import Any, Protocol
 
 from . import manifest as manifest_io
 from .apply import ApplyError, ApplyResult, Executor
+from .aws import ClientError, error_code
 from .build.builders import CONFIG_BUNDLE
+from .digest import sha256_hex
 from .errors import CheckFailedError, DeployFailedError, InputError, PromotionError
 from .ledger import (
     FAILED,
@@ -20,7 +22,7 @@ from .ledger import (
     FunctionState,
     LayerState,
 )
-from .live import FunctionLive, find_layer_version, read_bundle, read_function
+from .live import ALIAS, FunctionLive, find_layer_version, read_bundle, read_function
 from .manifest import Manifest
 from .plan import Plan, make_plan
 from .spec import DesiredState, bundle_objects, desired_state
@@ -119,8 +121,6 @@ def _choose_config_prefix(
     functions: dict[str, FunctionLive],
 ) -> tuple[str, dict[str, str | None]]:
     """Reuse the live config prefix when it holds exactly this bundle, else the release's own."""
-    from .digest import sha256_hex
-
     bucket = target.spec.buckets["config"]
     wanted = {k: sha256_hex(v) for k, v in bundle_objects(artifacts[CONFIG_BUNDLE]).items()}
     live_prefixes = sorted(
@@ -276,9 +276,6 @@ def recover_interrupted(target: Target) -> list[str]:
 
 
 def _restore_alias(lam: Any, state: FunctionState) -> str:
-    from .aws import ClientError, error_code
-    from .live import ALIAS
-
     try:
         current = lam.get_alias(FunctionName=state.name, Name=ALIAS)["FunctionVersion"]
     except ClientError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import socket
@@ -50,6 +51,7 @@ class EmbeddedAws:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> EmbeddedAws:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no per-request access log
         self._server.start()
         return self
 
@@ -146,6 +148,7 @@ def exports(endpoint: str) -> str:
 def _serve(port: int) -> None:
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     signal.signal(signal.SIGTERM, lambda *_: (server.stop(), sys.exit(0)))

@@ -1,0 +1,173 @@
+"""`vectora-release demo`: the whole release story on an embedded AWS, checked step by step."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable
+from contextlib import redirect_stdout
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+from .build.deps import default_cache_dir
+from .errors import CheckFailedError
+from .local_aws import embedded_aws
+from .report import say, table
+from .scratch import commit_all, make_scratch_repo
+
+
+class Story:
+    """Runs CLI steps in-process and keeps score of what behaved as expected."""
+
+    def __init__(self, repo: Path) -> None:
+        self.repo = repo
+        self.results: list[tuple[str, bool, str]] = []
+
+    def cli(self, *args: str, expect: int = 0) -> tuple[int, Any]:
+        """Run ``vectora-release --json --config … ARGS``; return (exit code, JSON output)."""
+        from .cli import main
+
+        say(f"\n$ vectora-release {' '.join(args)}")
+        out = StringIO()
+        code = 0
+        with redirect_stdout(out):
+            try:
+                main(["--json", "--config", str(self.repo / "release.yaml"), *args])
+            except SystemExit as exc:
+                code = int(exc.code or 0)
+        text = out.getvalue().strip()
+        data = json.loads(text) if text.startswith(("{", "[")) else None
+        validation = data.get("validation") if isinstance(data, dict) else None
+        if validation:
+            rows = [
+                (c["check"], c["subject"], c["result"], c["detail"][:60])
+                for c in validation["checks"]
+            ]
+            say(table(("check", "subject", "result", "detail"), rows))
+        self.check(
+            f"vectora-release {args[0]} {' '.join(args[1:3])} exits {expect}",
+            code == expect,
+            f"exit {code}",
+        )
+        return code, data
+
+    def check(self, what: str, ok: bool, detail: str = "") -> bool:
+        self.results.append((what, ok, detail))
+        say(f"  {'✔' if ok else '✘'} {what}" + (f" ({detail})" if detail and not ok else ""))
+        return ok
+
+    def chapter(self, title: str) -> None:
+        say(f"\n== {title} " + "=" * max(0, 70 - len(title)))
+
+
+def run_demo(app: Any) -> None:
+    """Build → dev (validated) → stage → prod → a defective release rolled back in dev."""
+    source = app.root
+    os.environ.setdefault("VECTORA_RELEASE_CACHE", str(default_cache_dir(source)))
+    with tempfile.TemporaryDirectory(prefix="vectora-demo-") as tmp, embedded_aws() as server:
+        repo = make_scratch_repo(source, Path(tmp) / "vectora-inbox")
+        story = Story(repo)
+        say(f"embedded AWS at {server.endpoint}; scratch repository {repo}")
+        _tell(story, repo)
+    _verdict(story)
+
+
+def _tell(story: Story, repo: Path) -> None:
+    cli, check = story.cli, story.check
+    story.chapter("1. environments")
+    for env in ("dev", "stage", "prod"):
+        cli("bootstrap", "--env", env)
+
+    story.chapter("2. build twice: the same commit gives the same bytes")
+    _, first = cli("build", "--out", str(repo / "dist"))
+    _, second = cli("build", "--out", str(repo / "dist2"))
+    digests = lambda m: {a["name"]: a["sha256"] for a in m["artifacts"]}  # noqa: E731
+    check(
+        "both builds have identical sha256 for all six artifacts",
+        bool(first and second) and digests(first) == digests(second) and len(digests(first)) == 6,
+    )
+    release = f"{first['version']}+{first['commit'][:7]}"
+    cli("publish", "--manifest", str(repo / "dist" / "manifest.json"))
+
+    story.chapter(f"3. deploy {release} to dev, validate with the e2e run")
+    _, report = cli("deploy", "--env", "dev", "--commit", first["commit"], "--validate")
+    check("dev validation passed", _validation(report) == "passed")
+    _, report = cli("deploy", "--env", "dev", "--commit", first["commit"])
+    check("a second deploy of the same release changes nothing", _outcome(report) == "up_to_date")
+
+    story.chapter("4. promote dev → stage → prod: the exact same bytes")
+    _, report = cli("promote", "--from", "dev", "--to", "stage")
+    check("stage validation passed and matches dev's metrics", _validation(report) == "passed")
+    _, report = cli("promote", "--from", "stage", "--to", "prod")
+    check("prod validation passed", _validation(report) == "passed")
+    _, same = cli("diff", "stage", "prod")
+    check("stage and prod run byte-identical code and layers", bool(same) and not same["differs"])
+
+    story.chapter("5. a release never validated in dev cannot reach stage")
+    _bump(repo, "0.1.1", lambda text: text)
+    _, fix = cli("build", "--out", str(repo / "dist"))
+    cli("publish", "--manifest", str(repo / "dist" / "manifest.json"))
+    cli("deploy", "--env", "stage", "--commit", fix["commit"], expect=2)
+
+    story.chapter("6. a defective release: newsletter-v2 loses NEWSLETTERS_BUCKET")
+    _bump(repo, "0.2.0", _drop_newsletters_bucket)
+    _, bad = cli("build", "--out", str(repo / "dist"))
+    cli("publish", "--manifest", str(repo / "dist" / "manifest.json"))
+    cli("deploy", "--env", "dev", "--commit", bad["commit"], "--validate", expect=1)
+    _, records = cli("history", "--env", "dev")
+    check(
+        "the defective deploy is recorded as rolled back",
+        bool(records)
+        and records[0]["outcome"] == "rolled_back"
+        and records[0]["version"] == "0.2.0",
+    )
+
+    story.chapter("7. where everything runs now")
+    _, rows = cli("status")
+    for row in rows or []:
+        check(
+            f"{row['env']} runs {release} (validated)",
+            row["version"] == first["version"]
+            and row["commit"] == first["commit"]
+            and row["validated"] == "passed",
+        )
+    say(
+        "\n"
+        + table(
+            ("env", "version", "commit", "validated"),
+            [
+                (r["env"], r["version"], (r["commit"] or "-")[:7], r["validated"])
+                for r in rows or []
+            ],
+        )
+    )
+
+
+def _validation(report: Any) -> str | None:
+    return ((report or {}).get("validation") or {}).get("status")
+
+
+def _outcome(report: Any) -> str | None:
+    return (report or {}).get("outcome")
+
+
+def _bump(repo: Path, version: str, edit: Callable[[str], str]) -> None:
+    (repo / "VERSION").write_text(version + "\n")
+    config = repo / "release.yaml"
+    config.write_text(edit(config.read_text()))
+    commit_all(repo, f"release {version}")
+
+
+def _drop_newsletters_bucket(text: str) -> str:
+    """The 2025 incident: a function deployed without an env var its code requires."""
+    return re.sub(r"\n    env: \[NEWSLETTERS_BUCKET\]", "", text)
+
+
+def _verdict(story: Story) -> None:
+    failed = [(what, detail) for what, ok, detail in story.results if not ok]
+    say(f"\n{len(story.results) - len(failed)}/{len(story.results)} checks behaved as expected")
+    if failed:
+        raise CheckFailedError(f"the demo went off script at: {failed[0][0]} ({failed[0][1]})")

@@ -1,0 +1,77 @@
+"""Delete function and layer versions that nothing live or recent refers to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .live import read_function
+from .spec import recorded_sha256
+from .target import Target
+
+
+@dataclass
+class GcReport:
+    env: str
+    dry_run: bool
+    deleted: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def gc(target: Target, keep: int = 5, dry_run: bool = False) -> GcReport:
+    """Keep what alias ``live`` and the last ``keep`` ledger records reference; delete the rest.
+
+    Only resources the tool manages are touched: functions tagged ``ManagedBy`` and layer
+    versions whose description carries the tool's digest mark.
+    """
+    lam = target.lam
+    report = GcReport(target.name, dry_run)
+    records = target.ledger.history(limit=keep)
+    wanted_versions: dict[str, set[str]] = {}
+    wanted_layers: set[str] = set()
+    for record in records:
+        for fn, state in record.functions.items():
+            versions = wanted_versions.setdefault(fn, set())
+            versions.update(v for v in (state.version, state.previous_version) if v)
+        wanted_layers.update(layer.arn for layer in record.layers.values())
+    for fn in target.config.functions:
+        live = read_function(lam, target.config.function_resource(fn, target.name))
+        if not live.exists or not live.managed:
+            continue
+        keep_here = wanted_versions.get(fn, set())
+        if live.alias is not None:
+            keep_here.add(live.alias.version)
+        paginator = lam.get_paginator("list_versions_by_function")
+        for page in paginator.paginate(FunctionName=live.resource):
+            for version in page.get("Versions", []):
+                number = version["Version"]
+                if number == "$LATEST":
+                    continue
+                label = f"{live.resource}:{number}"
+                if number in keep_here:
+                    wanted_layers.update(x["Arn"] for x in version.get("Layers", []))
+                    report.kept.append(label)
+                    continue
+                report.deleted.append(label)
+                if not dry_run:
+                    lam.delete_function(FunctionName=live.resource, Qualifier=number)
+        wanted_layers.update(live.latest.config.layers if live.latest else ())
+    for layer in target.config.layers:
+        resource = target.config.layer_resource(layer, target.name)
+        paginator = lam.get_paginator("list_layer_versions")
+        for page in paginator.paginate(LayerName=resource):
+            for item in page.get("LayerVersions", []):
+                arn = item["LayerVersionArn"]
+                if recorded_sha256(item.get("Description")) is None or arn in wanted_layers:
+                    report.kept.append(arn)
+                    continue
+                report.deleted.append(arn)
+                if not dry_run:
+                    lam.delete_layer_version(LayerName=resource, VersionNumber=item["Version"])
+    return report
+
+
+__all__ = ["GcReport", "gc"]
