@@ -39,6 +39,14 @@ def source_info(root: Path) -> SourceInfo:
     return SourceInfo(commit=head.hexsha, dirty=dirty, commit_time=int(head.committed_date))
 
 
+def last_change(root: Path, path: str) -> tuple[str | None, bool]:
+    """(last commit that touched ``path``, whether ``path`` has uncommitted changes)."""
+    repo = open_repo(root)
+    commit = repo.git.log("-1", "--format=%H", "--", path) or None
+    dirty = repo.is_dirty(path=path, untracked_files=True)
+    return commit, dirty
+
+
 def resolve_commit(root: Path, rev: str) -> str:
     """Full SHA of ``rev`` (a tag, branch or SHA)."""
     repo = open_repo(root)

@@ -27,6 +27,7 @@ class ArtifactRecord:
     code_sha256: str
     tree_sha256: str
     unzipped_size: int
+    build_info: dict[str, str] | None = None  # package layers: the version/commit they carry
 
 
 @dataclass(frozen=True)

@@ -128,14 +128,23 @@ def _smoke(target: Target, fn: str, manifest: Manifest, view: Any) -> CheckResul
                 f"status {payload.get('status')} (missing env "
                 f"{', '.join(payload.get('missing_env') or []) or '-'})"
             )
-        if payload.get("core_version") != manifest.version:
-            problems.append(f"vectora_core {payload.get('core_version')} ≠ {manifest.version}")
-        if payload.get("commit") != manifest.commit:
-            problems.append(f"commit {str(payload.get('commit'))[:7]} ≠ {manifest.commit[:7]}")
+        want = core_build_info(manifest)
+        if payload.get("core_version") != want["version"]:
+            problems.append(f"vectora_core {payload.get('core_version')} ≠ {want['version']}")
+        if payload.get("commit") != want["commit"]:
+            problems.append(f"commit {str(payload.get('commit'))[:7]} ≠ {want['commit'][:7]}")
     detail = "; ".join(problems) or (
         f"core {payload.get('core_version')} commit {str(payload.get('commit'))[:7]} ({result.via})"
     )
     return CheckResult("smoke", view.resource, not problems, detail)
+
+
+def core_build_info(manifest: Manifest) -> dict[str, str]:
+    """Version and commit the release's package layer reports (the release's own if none)."""
+    for artifact in manifest.artifacts:
+        if artifact.build_info:
+            return artifact.build_info
+    return {"version": manifest.version, "commit": manifest.commit}
 
 
 def _e2e(

@@ -36,16 +36,18 @@ def build_release(
     root = config.root
     semver = versioning.parse(version, "--version") if version else versioning.read_version(root)
     source = gitinfo.source_info(root)
-    epoch = source_date_epoch(source.commit_time)
+    epoch = source_date_epoch()
     cache = cache_dir or deps.default_cache_dir(root)
     python_version = config.runtime.removeprefix("python")
 
     zips: dict[str, tuple[str, ZipResult]] = {}
+    build_infos: dict[str, dict[str, str]] = {}
     for layer in config.layers.values():
         say(f"layer {layer.name}")
         if layer.package is not None:
             package = root / layer.package
-            info = {"version": str(semver), "commit": source.commit}
+            info = package_build_info(root, layer.package, str(semver), source.commit)
+            build_infos[layer.name] = info
             entries = collect(package, f"python/{package.name}/", root)
             entries.append((f"python/{package.name}/{BUILD_INFO}", _json_bytes(info)))
         else:
@@ -81,6 +83,7 @@ def build_release(
                 code_sha256=code_sha256(result.data),
                 tree_sha256=tree_sha256(result.entries),
                 unzipped_size=result.unzipped_size,
+                build_info=build_infos.get(name),
             )
         )
     manifest = Manifest(
@@ -88,7 +91,9 @@ def build_release(
         version=str(semver),
         commit=source.commit,
         dirty=source.dirty,
-        built_at=dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        built_at=dt.datetime.fromtimestamp(source_date_epoch(source.commit_time), dt.UTC).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"
+        ),
         source_date_epoch=epoch,
         runtime=config.runtime,
         compatible_runtimes=config.compatible_runtimes,
@@ -107,6 +112,21 @@ def build_release(
     )
     save(manifest, out)
     return manifest
+
+
+def package_build_info(root: Path, package: str, version: str, head: str) -> dict[str, str]:
+    """The version and commit a package layer reports at run time.
+
+    They name the commit that last changed the package (and VERSION at that commit), so an
+    unchanged package gives the same layer in every release, while a stale layer is still
+    recognisable. Uncommitted changes report the current VERSION and HEAD.
+    """
+    commit, dirty = gitinfo.last_change(root, package)
+    if dirty or commit is None:
+        return {"version": version, "commit": head}
+    text = gitinfo.file_at(root, commit, "VERSION")
+    at_commit = str(versioning.parse(text)) if text else version
+    return {"version": at_commit, "commit": commit}
 
 
 def _check_limits(config: ReleaseConfig, zips: dict[str, ZipResult]) -> None:

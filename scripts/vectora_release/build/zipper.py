@@ -31,8 +31,12 @@ class ZipResult:
         return sum(len(data) for _, data in self.entries)
 
 
-def source_date_epoch(commit_time: int | None) -> int:
-    """``SOURCE_DATE_EPOCH`` if set, else the commit time, clamped to 1980-01-01."""
+def source_date_epoch(fallback: int | None = None) -> int:
+    """``SOURCE_DATE_EPOCH`` if set, else ``fallback`` (default 1980-01-01), clamped to 1980.
+
+    Zips use the 1980 default so that unchanged content gives the same bytes in every commit
+    (a release that changes one function updates only that function).
+    """
     raw = os.environ.get("SOURCE_DATE_EPOCH")
     if raw:
         try:
@@ -40,7 +44,7 @@ def source_date_epoch(commit_time: int | None) -> int:
         except ValueError as exc:
             raise BuildError(f"SOURCE_DATE_EPOCH={raw!r} is not an integer") from exc
     else:
-        epoch = commit_time or ZIP_EPOCH_MIN
+        epoch = fallback or ZIP_EPOCH_MIN
     return max(epoch, ZIP_EPOCH_MIN)
 
 
