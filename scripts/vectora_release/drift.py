@@ -102,7 +102,7 @@ def _snapshot(target: Target) -> dict[str, str]:
         conf = view.configuration or {}
         out[f"{fn} code"] = conf.get("CodeSha256", "-")
         for arn, code in view.layers:
-            layer = arn.rsplit(":", 2)[0].rsplit(":", 1)[-1]
+            layer = arn.rsplit(":", 2)[1]
             name = layer.removeprefix(f"{target.config.project}-").removesuffix(f"-{target.name}")
             out[f"{fn} layer {name}"] = code or "-"
         live = (conf.get("Environment") or {}).get("Variables", {})
@@ -127,7 +127,12 @@ def diff(a: Target, b: Target) -> DiffReport:
     """The two environments side by side; env values normalised by each one's declarations."""
     left, right = _snapshot(a), _snapshot(b)
     rows = []
+    declared = 0
     for key in dict.fromkeys([*left, *right]):
         x, y = left.get(key, "-"), right.get(key, "-")
+        if " env " in key and x == y == "as declared":
+            declared += 1  # summarised below: the table shows what needs a look
+            continue
         rows.append((key, x, y, x == y))
+    rows.append((f"other env vars ({declared})", "as declared", "as declared", True))
     return DiffReport(a.name, b.name, rows)

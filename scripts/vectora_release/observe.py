@@ -36,12 +36,17 @@ class Finding:
     actual: str | None
 
     @property
-    def message(self) -> str:
+    def short(self) -> str:
+        """The difference without its subject."""
         if self.actual is None:
-            return f"{self.subject}: {self.field} missing (expected {self.expected})"
+            return f"{self.field} missing (expected {self.expected})"
         if self.expected is None:
-            return f"{self.subject}: unexpected {self.field} ({self.actual})"
-        return f"{self.subject}: {self.field} is {self.actual}, expected {self.expected}"
+            return f"unexpected {self.field} ({self.actual})"
+        return f"{self.field} is {self.actual}, expected {self.expected}"
+
+    @property
+    def message(self) -> str:
+        return f"{self.subject}: {self.short}"
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -27,10 +27,15 @@ def choose_target(
             continue
         if to_version is None or to_version in (record.version, record.release_id):
             return record, current
-    wanted = f"release {to_version}" if to_version else "an earlier validated release"
+    if to_version:
+        raise InputError(
+            f"{target.name} never ran release {to_version} successfully",
+            f"see: vectora-release history --env {target.name}",
+        )
+    again = f"--commit {current.commit}" if current else "…"
     raise InputError(
-        f"{target.name} has no {wanted} to roll back to",
-        f"see: vectora-release history --env {target.name}",
+        f"{target.name} has no earlier validated release to roll back to",
+        f"to restore the recorded one: vectora-release deploy --env {target.name} {again}",
     )
 
 

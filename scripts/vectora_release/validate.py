@@ -74,7 +74,7 @@ class ValidationReport:
 def _grouped(findings: list[Finding], check: str, subjects: list[str]) -> list[CheckResult]:
     out = []
     for subject in subjects:
-        mine = [f.message for f in findings if f.check == check and f.subject == subject]
+        mine = [f.short for f in findings if f.check == check and f.subject == subject]
         out.append(CheckResult(check, subject, not mine, "; ".join(mine) or "as recorded"))
     return out
 
