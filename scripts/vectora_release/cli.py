@@ -114,9 +114,9 @@ def version_bump(app: App, part: str) -> None:
 
 
 def _register() -> None:
-    from . import cli_env, cli_ops
+    from . import cli_config, cli_env, cli_ops
 
-    for command in (*cli_env.COMMANDS, *cli_ops.COMMANDS):
+    for command in (*cli_env.COMMANDS, *cli_ops.COMMANDS, *cli_config.COMMANDS):
         cli.add_command(command)
 
 
