@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from . import __version__, github, versioning
+from . import __version__, github, gitinfo, versioning
 from .cli_app import App, pass_app
-from .errors import InternalError, ReleaseError
+from .errors import InternalError, ReleaseError, VersionError
 from .report import emit_json, say, table
 
 
@@ -96,12 +96,34 @@ def version_show(app: App) -> None:
 
 @version.command("check")
 @click.option("--tag", required=True, help="The release tag, e.g. v1.2.3.")
+@click.option(
+    "--on-branch",
+    "branch",
+    metavar="REF",
+    help="Check the tagged commit instead: VERSION there must match the tag and the "
+    "commit must be reachable from REF (e.g. origin/main).",
+)
 @pass_app
-def version_check(app: App, tag: str) -> None:
-    """Exit 2 unless TAG is exactly 'v' + VERSION."""
-    current = versioning.read_version(app.root)
+def version_check(app: App, tag: str, branch: str | None) -> None:
+    """Exit 2 unless TAG is exactly 'v' + VERSION (of the checkout, or of the tagged commit)."""
+    if branch is None:
+        current = versioning.read_version(app.root)
+        versioning.check_tag(tag, current)
+        app.output({"tag": tag, "version": str(current), "ok": True}, f"{tag} matches VERSION")
+        return
+    commit = gitinfo.resolve_commit(app.root, tag)
+    text = gitinfo.file_at(app.root, commit, "VERSION")
+    if text is None:
+        raise VersionError(f"VERSION is missing at {tag} ({commit[:7]})")
+    current = versioning.parse(text, f"VERSION at {tag}")
     versioning.check_tag(tag, current)
-    app.output({"tag": tag, "version": str(current), "ok": True}, f"{tag} matches VERSION")
+    if not gitinfo.is_ancestor(app.root, commit, branch):
+        raise VersionError(
+            f"{tag} ({commit[:7]}) is not on {branch}",
+            "release tags go on commits merged to main; fetch it with history",
+        )
+    data = {"tag": tag, "version": str(current), "commit": commit, "branch": branch, "ok": True}
+    app.output(data, f"{tag} matches VERSION at {commit[:7]}, which is on {branch}")
 
 
 @version.command("bump")

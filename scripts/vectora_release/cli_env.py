@@ -198,4 +198,40 @@ def history(app: App, env: str, limit: int) -> None:
     app.output([r.to_dict() for r in records], history_table(records) if records else None)
 
 
-COMMANDS = (local, bootstrap, publish, deploy, status, history)
+@click.command()
+@click.option("--commit", "commit", help="Commit (SHA or ≥7-char prefix) of the release.")
+@click.option("--version", "version", help="Published version of the release.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("release"),
+    show_default=True,
+    help="Folder to write manifest.json (and the zips) to.",
+)
+@click.option("--manifest-only", is_flag=True, help="Only manifest.json, not the zips.")
+@click.option("--env", "env", default=None, help="Use this environment's artifact store.")
+@pass_app
+def fetch(
+    app: App,
+    commit: str | None,
+    version: str | None,
+    out: Path,
+    manifest_only: bool,
+    env: str | None,
+) -> None:
+    """Download a published release from the artifact store, every digest verified."""
+    from .store import ArtifactStore
+
+    if env is None:
+        store = ArtifactStore(app.aws.s3(app.config.artifact_region), app.config.artifact_bucket)
+    else:
+        store = app.target(env).store
+    manifest = store.find(version=version, commit=commit)
+    written = store.download(manifest, out, manifest_only=manifest_only)
+    app.output(
+        {"release": manifest.release_id, "out": str(out), "files": written},
+        f"fetched {manifest.release_id} into {out}/ ({len(written)} files, verified)",
+    )
+
+
+COMMANDS = (local, bootstrap, publish, fetch, deploy, status, history)

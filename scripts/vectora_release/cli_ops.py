@@ -16,9 +16,15 @@ from .report import say
 @click.command()
 @click.option("--from", "source", required=True, help="Environment whose release is promoted.")
 @click.option("--to", "dest", required=True, help="Environment to promote to.")
+@click.option(
+    "--commit",
+    "commit",
+    help="Promote this commit's release (it must have passed "
+    "validation in --from) instead of the one --from runs now.",
+)
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
 @pass_app
-def promote(app: App, source: str, dest: str, dry_run: bool) -> None:
+def promote(app: App, source: str, dest: str, commit: str | None, dry_run: bool) -> None:
     """Deploy exactly the release validated in --from to --to, then validate it there.
 
     Refused (exit 2) unless the release passed validation in --from (and the approval chain of
@@ -30,7 +36,7 @@ def promote(app: App, source: str, dest: str, dry_run: bool) -> None:
     dest_target = app.target(dest)
     upstream_name = app.config.env(dest).requires_validated_in
     upstream = app.target(upstream_name) if upstream_name else None
-    report = run(app.target(source), dest_target, upstream, dry_run=dry_run)
+    report = run(app.target(source), dest_target, upstream, commit=commit, dry_run=dry_run)
     finish_deploy(app, report, "promote")
 
 
@@ -73,6 +79,8 @@ def rollback(app: App, env: str, to_version: str | None, reason: str | None, dry
     """
     from .rollback import rollback as run
 
+    if reason is not None and not reason.strip():
+        raise InputError("--reason is empty", "say why, e.g. --reason 'newsletter empty'")
     report = run(app.target(env), to_version, reason, dry_run=dry_run)
     finish_deploy(app, report, "rollback")
 

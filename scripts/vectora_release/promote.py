@@ -4,21 +4,30 @@ from __future__ import annotations
 
 from .deploy import DeployReport, deploy_release
 from .errors import DriftError, PromotionError
+from .ledger import SUCCEEDED, DeploymentRecord
 from .observe import all_findings, manifest_of
 from .target import Target
 from .validate import make_validator
 
 
 def promote(
-    source: Target, dest: Target, upstream: Target | None, *, dry_run: bool = False
+    source: Target,
+    dest: Target,
+    upstream: Target | None,
+    *,
+    commit: str | None = None,
+    dry_run: bool = False,
 ) -> DeployReport:
-    """Deploy ``source``'s current, validated release to ``dest`` (byte-identical).
+    """Deploy ``source``'s validated release to ``dest`` (byte-identical).
 
-    Refused (exit 2) when the release did not pass validation in ``source``; refused (exit 1)
-    when ``source`` drifted from its record. ``dest`` is validated against ``source``'s
-    metrics and rolled back automatically when that fails.
+    By default the release is the one ``source`` runs now; ``commit`` names another one that
+    passed validation there (a tag promoted after main moved on). Refused (exit 2) when the
+    release did not pass validation in ``source``; refused (exit 1) when ``source`` runs it
+    but drifted from its record. ``dest`` is validated against the metrics ``source``
+    recorded for it and rolled back automatically when that fails.
     """
-    record = source.ledger.current()
+    current = source.ledger.current()
+    record = current if commit is None else _validated_record(source, commit)
     if record is None:
         raise PromotionError(f"nothing is deployed in {source.name}", "deploy there first")
     if not record.validated:
@@ -27,7 +36,8 @@ def promote(
             f"run: vectora-release validate --env {source.name} --e2e",
         )
     manifest = manifest_of(source, record)
-    findings, _ = all_findings(source, manifest, record)
+    live = current is not None and current.manifest_sha256 == record.manifest_sha256
+    findings = all_findings(source, manifest, current)[0] if live and current else []
     if findings:
         raise DriftError(
             f"{source.name} drifted from its record ({len(findings)} differences, first: "
@@ -37,7 +47,7 @@ def promote(
     if dest.spec.artifact_bucket != source.spec.artifact_bucket and not dry_run:
         copied = dest.store.copy_from(source.store, manifest)
         dest.progress(f"copied {len(copied)} objects to s3://{dest.spec.artifact_bucket}")
-    validator = make_validator(e2e=True, compare_to=source)
+    validator = make_validator(e2e=True, compare_to=source, reference=record)
     return deploy_release(
         dest,
         manifest,
@@ -46,4 +56,20 @@ def promote(
         validator=validator,
         kind="promote",
         from_env=source.name,
+    )
+
+
+def _validated_record(source: Target, commit: str) -> DeploymentRecord:
+    """The newest successful, validated record of ``commit`` (full SHA or prefix) in ``source``."""
+    seen = None
+    for record in source.ledger.history():
+        if record.commit.startswith(commit) and record.outcome == SUCCEEDED:
+            if record.validated:
+                return record
+            seen = record
+    if seen is not None:
+        return seen  # reported as "not validated" by the caller
+    raise PromotionError(
+        f"commit {commit[:12]} has never been deployed successfully to {source.name}",
+        f"merge it to main (or deploy it to {source.name}) and let validation pass first",
     )

@@ -176,6 +176,18 @@ class ArtifactStore:
     def fetch_all(self, manifest: Manifest) -> dict[str, bytes]:
         return {a.name: self.fetch(manifest, a.name) for a in manifest.artifacts}
 
+    def download(self, manifest: Manifest, out: Path, manifest_only: bool = False) -> list[str]:
+        """Write the manifest (and the verified zips) to ``out``; returns the file names."""
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        if not manifest_only:
+            for artifact in manifest.artifacts:
+                (out / artifact.file).write_bytes(self.fetch(manifest, artifact.name))
+                written.append(artifact.file)
+        (out / MANIFEST_NAME).write_bytes(manifest.dumps())
+        written.append(MANIFEST_NAME)
+        return written
+
     def has(self, manifest: Manifest) -> bool:
         return (
             s3util.head(self.s3, self.bucket, release_prefix(manifest) + MANIFEST_NAME) is not None

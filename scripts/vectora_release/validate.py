@@ -86,6 +86,7 @@ def validate(
     *,
     e2e: bool = False,
     compare_to: Target | None = None,
+    reference: DeploymentRecord | None = None,
 ) -> ValidationReport:
     """Run every check against ``record`` (what was deployed) and ``manifest``."""
     report = ValidationReport(target.name, manifest.release_id, iso(target.clock()))
@@ -109,7 +110,7 @@ def validate(
         report.checks.extend(_e2e(target, manifest, views, report))
     if compare_to is not None:
         report.compared_to = compare_to.name
-        report.checks.extend(_compare(target, compare_to, report.metrics))
+        report.checks.extend(_compare(target, compare_to, report.metrics, reference))
     return report
 
 
@@ -199,8 +200,13 @@ def _e2e(
     return checks
 
 
-def _compare(target: Target, other: Target, metrics: dict[str, Any] | None) -> list[CheckResult]:
-    record = other.ledger.current()
+def _compare(
+    target: Target,
+    other: Target,
+    metrics: dict[str, Any] | None,
+    reference: DeploymentRecord | None = None,
+) -> list[CheckResult]:
+    record = reference or other.ledger.current()
     theirs = (record.validation or {}).get("metrics") if record else None
     subject = f"metrics vs {other.name}"
     if not metrics:
@@ -218,11 +224,18 @@ def _compare(target: Target, other: Target, metrics: dict[str, Any] | None) -> l
     return [CheckResult("compare", subject, not problems, detail)]
 
 
-def make_validator(e2e: bool = True, compare_to: Target | None = None):
-    """A validator for :func:`deploy.execute` (runs after apply, before the record closes)."""
+def make_validator(
+    e2e: bool = True, compare_to: Target | None = None, reference: DeploymentRecord | None = None
+):
+    """A validator for :func:`deploy.execute` (runs after apply, before the record closes).
+
+    ``reference`` is the record of ``compare_to`` whose metrics to match (default: current).
+    """
 
     def validator(target: Target, record: DeploymentRecord, manifest: Manifest):
-        return validate(target, record, manifest, e2e=e2e, compare_to=compare_to)
+        return validate(
+            target, record, manifest, e2e=e2e, compare_to=compare_to, reference=reference
+        )
 
     return validator
 
