@@ -81,7 +81,7 @@ def aws_env(embedded_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
     from vectora_release.local_aws import environment
 
     request = urllib.request.Request(f"{embedded_server}/moto-api/reset", method="POST")
-    urllib.request.urlopen(request, timeout=10).close()  # noqa: S310 - our loopback server
+    urllib.request.urlopen(request, timeout=10).close()
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     for key, value in environment(embedded_server).items():
         monkeypatch.setenv(key, value)

@@ -7,6 +7,7 @@ Everything honours the standard variables (``AWS_PROFILE``, ``AWS_REGION``,
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,8 +72,19 @@ class Aws:
 
     @property
     def events(self) -> Any:
-        """The session's event system (hooks for counting or injecting calls)."""
+        """The session's event system; prefer :meth:`register`, which also reaches clients."""
         return self.session.events
+
+    def register(self, event: str, handler: Callable[..., Any], unique_id: str) -> None:
+        """Hook the session and every client already made (botocore copies hooks at creation)."""
+        self.session.events.register(event, handler, unique_id=unique_id)
+        for client in self._clients.values():
+            client.meta.events.register(event, handler, unique_id=unique_id)
+
+    def unregister(self, event: str, unique_id: str) -> None:
+        self.session.events.unregister(event, unique_id=unique_id)
+        for client in self._clients.values():
+            client.meta.events.unregister(event, unique_id=unique_id)
 
 
 @dataclass
@@ -82,11 +94,11 @@ class CallCounter:
     calls: list[str] = field(default_factory=list)
 
     def attach(self, aws: Aws) -> CallCounter:
-        aws.events.register("before-call.*.*", self._on_call, unique_id=f"count-{id(self)}")
+        aws.register("before-call.*.*", self._on_call, f"count-{id(self)}")
         return self
 
     def detach(self, aws: Aws) -> None:
-        aws.events.unregister("before-call.*.*", unique_id=f"count-{id(self)}")
+        aws.unregister("before-call.*.*", f"count-{id(self)}")
 
     def _on_call(self, model: Any, **_: Any) -> None:
         self.calls.append(model.name)

@@ -14,7 +14,9 @@ SCHEMA_VERSION = 1
 ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
 SSM_PREFIX = "ssm:"
 CONFIG_PREFIX_VAR = "CONFIG_PREFIX"
-_SECRET_KEY = re.compile(r"(passw(or)?d|secret|token|api_?key|private_?key|credential)", re.I)
+# "token" but not "tokens": BEDROCK_MAX_TOKENS is a count, API_TOKEN a secret.
+_SECRET_KEY = re.compile(r"(passw(or)?d|secret|token(?!s)|api_?key|private_?key|credential)", re.I)
+_ENV_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]+$")  # what Lambda accepts as a variable name
 _SECRET_VALUE = re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")
 _LAMBDA_RUNTIMES = ("python3.11", "python3.12", "python3.13")
 
@@ -318,6 +320,8 @@ def _parse_variables(r: _Reader, data: dict[str, Any], where: str) -> dict[str, 
     values: dict[str, str] = {}
     for key, value in r.mapping(data, where).items():
         path = f"{where}.{key}"
+        if not isinstance(key, str) or not _ENV_KEY.match(key):
+            raise r.fail(path, "env-var names are a letter then letters, digits or '_'")
         if not isinstance(value, (str, int, float)) or isinstance(value, bool):
             raise r.fail(path, f"expected a string, got {_kind(value)}")
         text = str(value)

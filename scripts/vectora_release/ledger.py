@@ -130,7 +130,8 @@ class Ledger:
 
     # -- records ----------------------------------------------------------------------------
     def new_id(self) -> str:
-        return f"{self.clock().strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
+        # Microseconds, fixed width: ids sort as text in the order they were made.
+        return f"{self.clock().strftime('%Y%m%dT%H%M%S.%fZ')}-{secrets.token_hex(3)}"
 
     def save(self, record: DeploymentRecord) -> None:
         self.s3.put_object(
@@ -160,10 +161,15 @@ class Ledger:
                 records.append(record)
         return records
 
+    def current_id(self) -> str | None:
+        """Id of the record ``current.json`` names (None before the first success)."""
+        raw = s3util.get_bytes(self.s3, self.bucket, f"{self.base}current.json")
+        return None if raw is None else str(json.loads(raw)["id"])
+
     def current(self) -> DeploymentRecord | None:
         """The record of the release that is live (last successful deployment)."""
-        raw = s3util.get_bytes(self.s3, self.bucket, f"{self.base}current.json")
-        return None if raw is None else self.get(json.loads(raw)["id"])
+        record_id = self.current_id()
+        return None if record_id is None else self.get(record_id)
 
     def set_current(self, record: DeploymentRecord) -> None:
         body = dumps_json(
@@ -189,12 +195,17 @@ class Ledger:
         return record
 
     def close(self, record: DeploymentRecord, outcome: str, error: str | None = None) -> None:
+        """Write the outcome. A success is first made current: that write commits the run.
+
+        A run stopped between the two writes leaves a record that is current but still
+        ``in_progress``; the next run completes it (:func:`deploy.recover_interrupted`).
+        """
         record.outcome = outcome
         record.error = error
         record.finished_at = iso(self.clock())
-        self.save(record)
         if outcome == SUCCEEDED:
             self.set_current(record)
+        self.save(record)
 
     # -- lock -------------------------------------------------------------------------------
     @property

@@ -10,7 +10,7 @@ import semver
 
 from .errors import VersionError
 
-UNRELEASED = re.compile(r"^## \[Unreleased\][^\n]*\n", re.M)
+UNRELEASED = re.compile(r"^## \[Unreleased\][^\n]*(?:\n|\Z)", re.M)
 SECTION = re.compile(r"^## \[", re.M)
 PARTS = ("major", "minor", "patch")
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .. import gitinfo, versioning
-from ..config import ReleaseConfig
+from ..config import CONFIG_PREFIX_VAR, ReleaseConfig
 from ..digest import code_sha256, sha256_hex, tree_sha256
 from ..errors import BuildError
 from ..manifest import ArtifactRecord, FunctionRecord, Manifest, save
@@ -20,6 +20,7 @@ BUILD_INFO = "_build_info.json"
 MAX_ZIPPED = 50 * 1024 * 1024
 MAX_UNZIPPED = 250 * 1024 * 1024
 MAX_LAYERS = 5
+MAX_ENV_BYTES = 4 * 1024
 
 Progress = Callable[[str], None]
 
@@ -36,6 +37,7 @@ def build_release(
     root = config.root
     semver = versioning.parse(version, "--version") if version else versioning.read_version(root)
     source = gitinfo.source_info(root)
+    _check_env_size(config, f"releases/{semver}+{source.commit[:7]}/")
     epoch = source_date_epoch()
     cache = cache_dir or deps.default_cache_dir(root)
     python_version = config.runtime.removeprefix("python")
@@ -50,10 +52,12 @@ def build_release(
             build_infos[layer.name] = info
             entries = collect(package, f"python/{package.name}/", root)
             entries.append((f"python/{package.name}/{BUILD_INFO}", _json_bytes(info)))
+            zipped = write_zip(entries, epoch)
         else:
             site = deps.install(root / str(layer.requirements), python_version, cache, layer.name)
-            entries = collect(site, "python/", site)
-        zips[layer.name] = ("layer", write_zip(entries, epoch))
+            # Installed dependencies are large and rarely change: their zip is cached too.
+            zipped = write_zip(collect(site, "python/", site), epoch, cache / "zips")
+        zips[layer.name] = ("layer", zipped)
     for function in config.functions.values():
         say(f"function {function.name}")
         zips[function.name] = (
@@ -149,6 +153,23 @@ def _check_limits(config: ReleaseConfig, zips: dict[str, ZipResult]) -> None:
                 "over Lambda's 250 MB limit",
                 "trim the function or its layers",
             )
+
+
+def _check_env_size(config: ReleaseConfig, config_prefix: str) -> None:
+    """Lambda's 4 KB limit on a function's env vars, with the CONFIG_PREFIX the deploy adds.
+
+    ``ssm:`` references are counted as written: their resolved values are unknown here.
+    """
+    for env in config.environments.values():
+        for function in config.functions:
+            values = {**config.declared_env(function, env.name), CONFIG_PREFIX_VAR: config_prefix}
+            size = sum(len(k.encode()) + len(v.encode()) for k, v in values.items())
+            if size > MAX_ENV_BYTES:
+                raise BuildError(
+                    f"{function} in {env.name} has {size:,} bytes of env vars, "
+                    "over Lambda's 4 KB limit",
+                    "shorten the values in release.yaml or move them to the config bundle",
+                )
 
 
 def _mb(size: int) -> str:

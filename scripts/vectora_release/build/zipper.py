@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import io
+import json
 import os
+import platform
 import time
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..digest import sha256_hex, tree_sha256
 from ..errors import BuildError
 
 ZIP_EPOCH_MIN = 315532800  # 1980-01-01T00:00:00Z, the earliest time a zip can hold
@@ -17,6 +21,7 @@ COMPRESS_LEVEL = 9
 EXCLUDED_DIRS = {"__pycache__", ".git", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
 EXCLUDED_SUFFIXES = (".pyc", ".pyo")
 EXCLUDED_NAMES = {".DS_Store", "_build_info.json"}
+ZIP_CACHE_SCHEMA = 1
 
 Entry = tuple[str, bytes]
 
@@ -59,6 +64,18 @@ def collect(src: Path, prefix: str, repo_root: Path) -> list[Entry]:
             f"source folder {_rel(src, repo_root)} does not exist", "check release.yaml"
         )
     root = repo_root.resolve()
+    if not src.resolve().is_relative_to(root):
+        raise BuildError(
+            f"source folder {_rel(src, repo_root)} is outside the repository ({src.resolve()})",
+            "point release.yaml at a folder inside the repository",
+        )
+    return sorted(_walk(src, prefix, root, repo_root, frozenset({src.resolve()})))
+
+
+def _walk(
+    src: Path, prefix: str, root: Path, repo_root: Path, visiting: frozenset[Path]
+) -> list[Entry]:
+    """``collect`` below a checked folder; ``visiting`` holds the folders being walked."""
     entries: list[Entry] = []
     for dirpath, dirnames, filenames in os.walk(src, followlinks=False):
         here = Path(dirpath)
@@ -69,7 +86,14 @@ def collect(src: Path, prefix: str, repo_root: Path) -> list[Entry]:
             path = here / name
             _check_inside(path, root, repo_root)
             if path.is_symlink():
-                entries.extend(collect(path.resolve(), f"{prefix}{_arc(path, src)}/", repo_root))
+                target = path.resolve()
+                if any(target == seen or seen.is_relative_to(target) for seen in visiting):
+                    raise BuildError(
+                        f"symlink {_rel(path, repo_root)} loops back to {_rel(target, repo_root)}",
+                        "replace it with a real folder",
+                    )
+                sub = f"{prefix}{_arc(path, src)}/"
+                entries.extend(_walk(target, sub, root, repo_root, visiting | {target}))
                 continue
             kept.append(name)
         dirnames[:] = kept
@@ -78,8 +102,14 @@ def collect(src: Path, prefix: str, repo_root: Path) -> list[Entry]:
                 continue
             path = here / name
             _check_inside(path, root, repo_root)
-            entries.append((f"{prefix}{_arc(path, src)}", path.read_bytes()))
-    return sorted(entries)
+            try:
+                entries.append((f"{prefix}{_arc(path, src)}", path.read_bytes()))
+            except OSError as exc:
+                raise BuildError(
+                    f"cannot read {_rel(path, repo_root)}: {exc.strerror or exc}",
+                    "fix or remove the file (a dangling symlink?)",
+                ) from exc
+    return entries
 
 
 def _arc(path: Path, src: Path) -> str:
@@ -87,9 +117,11 @@ def _arc(path: Path, src: Path) -> str:
 
 
 def _rel(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` for messages; a final symlink is named, not followed."""
+    here = path.parent.resolve() / path.name
     try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
+        return Path(os.path.relpath(here, root.resolve())).as_posix()
+    except ValueError:  # another drive
         return str(path)
 
 
@@ -103,19 +135,63 @@ def _check_inside(path: Path, root: Path, repo_root: Path) -> None:
             )
 
 
-def write_zip(entries: list[Entry], epoch: int) -> ZipResult:
-    """The zip bytes of ``entries``: same entries and epoch ⇒ same bytes."""
+def write_zip(entries: list[Entry], epoch: int, cache_dir: Path | None = None) -> ZipResult:
+    """The zip bytes of ``entries``: same entries and epoch ⇒ same bytes.
+
+    With ``cache_dir``, the bytes are kept there under the hash of everything they depend on
+    (entries, epoch, zip settings, zlib and Python versions), so an unchanged large layer is not
+    compressed again; a cached zip is used only when it holds exactly ``entries``.
+    """
     names = [name for name, _ in entries]
     if len(names) != len(set(names)):
         dupes = sorted({n for n in names if names.count(n) > 1})
         raise BuildError(f"duplicate archive entry {dupes[0]}")
+    ordered = tuple(sorted(entries))
+    if cache_dir is None:
+        return ZipResult(_deflate(ordered, epoch), ordered)
+    path = cache_dir / f"{_cache_key(ordered, epoch)}.zip"
+    data = _cached(path, ordered)
+    if data is None:
+        data = _deflate(ordered, epoch)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    return ZipResult(data, ordered)
+
+
+def _deflate(entries: tuple[Entry, ...], epoch: int) -> bytes:
     stamp = time.gmtime(max(epoch, ZIP_EPOCH_MIN))[:6]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in sorted(entries):
+        for name, data in entries:
             info = zipfile.ZipInfo(name, date_time=stamp)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = 3
             info.external_attr = FILE_MODE << 16
             archive.writestr(info, data, compresslevel=COMPRESS_LEVEL)
-    return ZipResult(buffer.getvalue(), tuple(sorted(entries)))
+    return buffer.getvalue()
+
+
+def _cache_key(entries: tuple[Entry, ...], epoch: int) -> str:
+    inputs = {
+        "schema": ZIP_CACHE_SCHEMA,
+        "tree": tree_sha256(entries),
+        "epoch": max(epoch, ZIP_EPOCH_MIN),
+        "mode": FILE_MODE,
+        "level": COMPRESS_LEVEL,
+        "zlib": zlib.ZLIB_RUNTIME_VERSION,
+        "python": platform.python_version(),
+    }
+    return sha256_hex(json.dumps(inputs, sort_keys=True).encode("utf-8"))
+
+
+def _cached(path: Path, entries: tuple[Entry, ...]) -> bytes | None:
+    """The cached zip at ``path`` if it holds exactly ``entries``, else None."""
+    try:
+        data = path.read_bytes()
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            held = tuple((info.filename, archive.read(info)) for info in archive.infolist())
+    except (OSError, zipfile.BadZipFile, zlib.error, EOFError):
+        return None
+    return data if held == entries else None
