@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +12,7 @@ from .digest import b64_to_hex
 from .spec import MANAGED_BY, FunctionConfigSpec, recorded_sha256
 
 ALIAS = "live"
+READ_WORKERS = 8
 
 
 @dataclass(frozen=True)
@@ -125,8 +127,12 @@ def read_bundle(s3: Any, bucket: str, prefix: str) -> dict[str, str | None]:
     The digest is S3's own ``ChecksumSHA256`` (verified by S3 on upload); an object written
     without one maps to None and so never matches.
     """
-    objects: dict[str, str | None] = {}
-    for key in s3util.keys(s3, bucket, prefix):
+    keys = list(s3util.keys(s3, bucket, prefix))
+
+    def digest(key: str) -> str | None:
         checksum = (s3util.head(s3, bucket, key) or {}).get("ChecksumSHA256")
-        objects[key[len(prefix) :]] = b64_to_hex(checksum) if checksum else None
-    return objects
+        return b64_to_hex(checksum) if checksum else None
+
+    with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:  # reads are latency-bound
+        digests = list(pool.map(digest, keys))
+    return {key[len(prefix) :]: value for key, value in zip(keys, digests, strict=True)}

@@ -6,12 +6,14 @@ A variable counts as missing when it is unset or blank, except those in ``MAY_BE
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from vectora_core import build_info
 from vectora_core.config import config_prefix
+from vectora_core.runtime import configure_logging, parse_event
 
 COMMON_ENV: tuple[str, ...] = ("ENV", "LOG_LEVEL", "PROJECT_NAME", "CONFIG_BUCKET", "DATA_BUCKET")
 MAY_BE_EMPTY: frozenset[str] = frozenset({"BEDROCK_MODEL_ID"})
@@ -62,3 +64,21 @@ def health_check(function: str, required: Iterable[str]) -> dict[str, Any]:
         "missing_env": missing,
         "config_prefix": config_prefix(),
     }
+
+
+def handle(
+    function: str,
+    required: tuple[str, ...],
+    step: Callable[[Any, dict[str, str]], dict[str, Any]],
+    event: Any,
+) -> dict[str, Any]:
+    """What every handler does: answer a health check, or check env and run its step."""
+    configure_logging()
+    if is_healthcheck(event):
+        return health_check(function, required)
+    env = require_env(required)
+    request = parse_event(event)
+    logging.getLogger(function).info(
+        "Run %s for %s on %s", function, request.client_id, request.run_date
+    )
+    return {"status": "ok", "function": function, **step(request, env)}
