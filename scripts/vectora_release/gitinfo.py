@@ -35,6 +35,11 @@ def source_info(root: Path) -> SourceInfo:
         head = repo.head.commit
     except ValueError as exc:
         raise InputError("the repository has no commit yet", "commit your sources first") from exc
+    if repo.git.rev_parse("--is-shallow-repository") == "true":
+        raise InputError(
+            "the repository is a shallow clone: builds need the history of each source folder",
+            "fetch it all (git fetch --unshallow; actions/checkout with fetch-depth: 0)",
+        )
     dirty = repo.is_dirty(untracked_files=True)
     return SourceInfo(commit=head.hexsha, dirty=dirty, commit_time=int(head.committed_date))
 

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NoReturn
 
 from .aws import ClientError, error_code
+from .errors import InputError
 
 MISSING = ("404", "NoSuchKey", "NotFound")
 PRECONDITION = ("PreconditionFailed", "ConditionalRequestConflict", "412")
+
+
+def _reraise(exc: ClientError, bucket: str) -> NoReturn:
+    """A missing bucket is an unmet precondition (exit 2), not an internal error."""
+    if error_code(exc) == "NoSuchBucket":
+        raise InputError(
+            f"bucket s3://{bucket} does not exist",
+            "create what the environment needs first: vectora-release bootstrap --env <env>",
+        ) from exc
+    raise exc
 
 
 def get_bytes(s3: Any, bucket: str, key: str) -> bytes | None:
@@ -18,7 +29,7 @@ def get_bytes(s3: Any, bucket: str, key: str) -> bytes | None:
     except ClientError as exc:
         if error_code(exc) in MISSING:
             return None
-        raise
+        _reraise(exc, bucket)
 
 
 def head(s3: Any, bucket: str, key: str) -> dict | None:
@@ -28,15 +39,18 @@ def head(s3: Any, bucket: str, key: str) -> dict | None:
     except ClientError as exc:
         if error_code(exc) in MISSING:
             return None
-        raise
+        _reraise(exc, bucket)
 
 
 def keys(s3: Any, bucket: str, prefix: str) -> Iterator[str]:
     """Every key under ``prefix``."""
     paginator = s3.get_paginator("list_objects_v2")
-    for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
-        for item in page.get("Contents", []):
-            yield item["Key"]
+    try:
+        for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                yield item["Key"]
+    except ClientError as exc:
+        _reraise(exc, bucket)
 
 
 def is_precondition_failure(exc: ClientError) -> bool:
