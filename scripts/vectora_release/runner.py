@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .digest import b64_to_hex
+from .digest import code_sha256 as code_sha256_of
 from .errors import IntegrityError
 from .manifest import Manifest
 
@@ -124,8 +125,15 @@ class LocalRunner:
             )
         folder = self.cache / "artifacts" / b64_to_hex(code_sha256)
         if not (folder / ".complete").is_file():
+            data = self.fetch(self.manifest, artifact.name)
+            if code_sha256_of(data) != code_sha256:
+                raise IntegrityError(
+                    f"{what}: the bytes fetched for {artifact.file} are not CodeSha256 "
+                    f"{code_sha256} (got {code_sha256_of(data)})",
+                    "the artifact store or the fetcher is wrong: never run these bytes",
+                )
             work = Path(tempfile.mkdtemp(dir=self.cache))
-            safe_extract(self.fetch(self.manifest, artifact.name), work)
+            safe_extract(data, work)
             (work / ".complete").write_text("ok\n")
             folder.parent.mkdir(parents=True, exist_ok=True)
             with contextlib.suppress(OSError):  # extracted concurrently: identical content
