@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 from . import manifest as manifest_io
 from .apply import ApplyError, ApplyResult, Executor
-from .aws import ClientError, error_code
+from .aws import BotoCoreError, ClientError, error_code
 from .build.builders import CONFIG_BUNDLE
 from .digest import sha256_hex
 from .errors import CheckFailedError, DeployFailedError, InputError, PromotionError
@@ -21,6 +21,7 @@ from .ledger import (
     DeploymentRecord,
     FunctionState,
     LayerState,
+    Lock,
 )
 from .live import ALIAS, FunctionLive, find_layer_version, read_bundle, read_function
 from .manifest import Manifest
@@ -160,7 +161,7 @@ def execute(
     if dry_run:
         return report
     ledger = target.ledger
-    if plan.empty and validator is None:
+    if plan.empty and validator is None and not _interrupted(target):
         report.outcome = "up_to_date"
         return report
     lock = ledger.acquire(target.config.lock_lease_seconds, f"{kind} {manifest.release_id}")
@@ -217,26 +218,67 @@ def execute(
                 f"{exc.step.describe()}: {exc.cause}",
                 f"every alias is back on its previous version; see history --env {target.name}",
             ) from exc
-        _fill_record(record, desired, plan, result)
-        if validator is not None:
-            outcome = validator(target, record, manifest)
-            record.validation = report.validation = outcome.to_dict()
-            if not outcome.passed:
-                restored = executor.restore_aliases(result)
-                record.steps_done += [f"restored {r}" for r in restored]
-                ledger.close(
-                    record, ROLLED_BACK, "validation failed: " + "; ".join(outcome.failures())
-                )
-                raise DeployFailedError(
-                    f"validation of {manifest.release_id} in {target.name} failed "
-                    f"({'; '.join(outcome.failures())}); rolled back",
-                    f"every alias is back on its previous version; see history --env {target.name}",
-                )
-        ledger.close(record, SUCCEEDED)
+        try:
+            _fill_record(record, desired, plan, result)
+            if validator is not None:
+                outcome = validator(target, record, manifest)
+                record.validation = report.validation = outcome.to_dict()
+                if not outcome.passed:
+                    restored = executor.restore_aliases(result)
+                    record.steps_done += [f"restored {r}" for r in restored]
+                    ledger.close(
+                        record, ROLLED_BACK, "validation failed: " + "; ".join(outcome.failures())
+                    )
+                    raise DeployFailedError(
+                        f"validation of {manifest.release_id} in {target.name} failed "
+                        f"({'; '.join(outcome.failures())}); rolled back",
+                        "every alias is back on its previous version; "
+                        f"see history --env {target.name}",
+                    )
+            ledger.close(record, SUCCEEDED)
+        except DeployFailedError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - restored, recorded and raised again
+            _abandon(target, record, exc)
         report.outcome = "succeeded"
         return report
     finally:
-        ledger.release(lock)
+        _release(target, lock)
+
+
+def _abandon(target: Target, record: DeploymentRecord, exc: Exception) -> NoReturn:
+    """Something failed after the changes were applied (validation, a ledger write).
+
+    Unless the run was already committed (``current.json`` names its record), every alias goes
+    back and the record is closed ``failed``, so the environment and its ledger agree. A
+    committed run keeps its changes; the next run completes its record.
+    """
+    ledger = target.ledger
+    if ledger.current_id() == record.id:
+        target.progress(
+            f"warning: {record.release_id} is live and current, but its record {record.id} "
+            "could not be completed; the next deploy completes it"
+        )
+        raise exc
+    restored = [_restore_alias(target.lam, state) for state in record.functions.values()]
+    record.steps_done.append("restored after a failure: " + ", ".join(restored))
+    ledger.close(record, FAILED, f"{type(exc).__name__}: {exc}")
+    raise DeployFailedError(
+        f"{record.kind} of {record.release_id} to {target.name} failed after its changes "
+        f"were applied: {exc}",
+        f"every alias is back on its previous version; see history --env {target.name}",
+    ) from exc
+
+
+def _release(target: Target, lock: Lock) -> None:
+    """Drop the lock. If that fails the run's outcome stands: say so; the lease frees it."""
+    try:
+        target.ledger.release(lock)
+    except (ClientError, BotoCoreError) as exc:
+        target.progress(
+            f"warning: could not release the lock of {target.name} ({exc}); "
+            f"it expires at {lock.expires_at}"
+        )
 
 
 def _fill_record(
@@ -259,8 +301,18 @@ def recover_interrupted(target: Target) -> list[str]:
     Called with the lock held, so no such run can still be going.
     """
     notes = []
+    current_id = target.ledger.current_id()
     for record in target.ledger.history(limit=20):
         if record.outcome != IN_PROGRESS:
+            continue
+        if record.id == current_id:  # it stopped after its commit: all its changes are live
+            record.steps_done.append("completed by a later run (it had been made current)")
+            target.ledger.close(record, SUCCEEDED)
+            notes.append(
+                f"record {record.id} ({record.release_id}) was interrupted after it was made "
+                "current; completed as succeeded"
+            )
+            target.progress(f"warning: {notes[-1]}")
             continue
         restored = []
         for state in record.functions.values():
@@ -273,6 +325,11 @@ def recover_interrupted(target: Target) -> list[str]:
         )
         target.progress(f"warning: {notes[-1]}")
     return notes
+
+
+def _interrupted(target: Target) -> bool:
+    """Whether a run stopped before closing its record (reads only)."""
+    return any(r.outcome == IN_PROGRESS for r in target.ledger.history(limit=20))
 
 
 def _restore_alias(lam: Any, state: FunctionState) -> str:

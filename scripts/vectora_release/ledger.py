@@ -195,16 +195,18 @@ class Ledger:
         return record
 
     def close(self, record: DeploymentRecord, outcome: str, error: str | None = None) -> None:
-        """Write the outcome. A success is first made current: that write commits the run.
+        """Write the outcome. A success is made current first: that write commits the run.
 
-        A run stopped between the two writes leaves a record that is current but still
-        ``in_progress``; the next run completes it (:func:`deploy.recover_interrupted`).
+        Before it, the record is saved with everything the run did (still ``in_progress``): a
+        run stopped after its commit leaves a complete record that is current but
+        ``in_progress``, which the next run completes (:func:`deploy.recover_interrupted`).
         """
-        record.outcome = outcome
         record.error = error
         record.finished_at = iso(self.clock())
         if outcome == SUCCEEDED:
+            self.save(record)
             self.set_current(record)
+        record.outcome = outcome
         self.save(record)
 
     # -- lock -------------------------------------------------------------------------------

@@ -18,6 +18,8 @@ def choose_target(
     """(the record to restore, the current record it undoes)."""
     ledger = target.ledger
     current = ledger.current()
+    if current is not None and to_version in (current.version, current.release_id):
+        return current, current  # already live: nothing to restore (run again, it converges)
     for record in ledger.history():
         if record.outcome != SUCCEEDED:
             continue

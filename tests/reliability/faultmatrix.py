@@ -1,0 +1,352 @@
+"""Runs a release command from one starting state with a fault at each of its mutating calls.
+
+For a command changing environment E from release A to release B:
+
+1. the starting state is built once, in a :class:`SnapshotServer` holder;
+2. a clean run on a copy records the N mutating calls the command makes (injection points),
+   and the real ``validate`` (smoke runs of the deployed bytes included) passes after it;
+3. for every k in 1..N and every mode, a fresh copy runs the command with call k broken, then
+   checks: every alias of E on A's code and layers or every alias on B's (never a mix); the
+   ledger's current record names that release and each alias's version, and no run that ended
+   left a record ``in_progress``; the lock released or expiring; the command run again
+   converges to B, with nothing ``in_progress`` and the current record passing every check of
+   ``validate`` and ``drift`` but the smoke runs (``observe.all_findings``: integrity, contract,
+   config).
+
+``kill`` runs the command in a forked process that dies (``os._exit``) at call k, skipping every
+``finally``. Whatever it left live must match the ledger or be flagged by a record left
+``in_progress``; the lock must refuse others (naming the holder) until its lease expires;
+``status`` must show the interrupted attempt; the next run, after the lease, must report and
+repair it — that run is the command run again.
+
+``faultpool.py`` builds the starting states and spreads the runs over worker processes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness import KILL, KILLED, Faults, run_cli, stub_runner
+from support import Releases, target
+from vectora_release.bootstrap import bootstrap
+from vectora_release.deploy import deploy_release
+from vectora_release.errors import LockHeldError
+from vectora_release.ledger import IN_PROGRESS, utcnow
+from vectora_release.live import ALIAS
+from vectora_release.observe import all_findings, manifest_of
+from vectora_release.promote import promote
+from vectora_release.rollback import rollback
+from vectora_release.status import status_row
+from vectora_release.target import Target
+from vectora_release.validate import validate_current
+
+
+# -- the commands and their starting states -------------------------------------------------------
+@dataclass(frozen=True)
+class Command:
+    """A release command as the fault matrix runs it."""
+
+    name: str
+    env: str  # the environment it changes
+    args: tuple[str, ...]  # its CLI arguments
+    again: tuple[str, ...]  # how an operator runs it again to converge (idempotent)
+    end: str  # the release (R1/R2) the environment must end on
+    prepare: Callable[[Releases], None]  # builds the starting state (AWS env already set)
+    follow_up: Callable[[Releases, Target], Any]  # ``again`` in-process, with a later clock
+
+
+def _environments(releases: Releases, *envs: str) -> dict[str, Target]:
+    targets = {env: target(releases.config, env) for env in envs}
+    for t in targets.values():
+        bootstrap(t)
+    for built in (releases.r1, releases.r2):
+        targets[envs[0]].store.publish(built.manifest, built.dist)
+    return targets
+
+
+def prepare_deploy(releases: Releases) -> None:
+    """dev runs R1."""
+    dev = _environments(releases, "dev")["dev"]
+    deploy_release(dev, releases.r1.manifest)
+
+
+def prepare_promote(releases: Releases) -> None:
+    """stage runs R1 (promoted from dev); dev runs R2, validated with e2e metrics."""
+    envs = _environments(releases, "dev", "stage")
+    dev, stage = envs["dev"], envs["stage"]
+    deploy_release(dev, releases.r1.manifest)
+    validate_current(dev, e2e=True, compare_to=None)
+    promote(dev, stage, dev)
+    deploy_release(dev, releases.r2.manifest)
+    validate_current(dev, e2e=True, compare_to=None)
+
+
+def prepare_rollback(releases: Releases) -> None:
+    """dev runs R2 after R1, both validated."""
+    dev = _environments(releases, "dev")["dev"]
+    for built in (releases.r1, releases.r2):
+        deploy_release(dev, built.manifest)
+        validate_current(dev, e2e=False, compare_to=None)
+
+
+def _promote_again(releases: Releases, stage: Target) -> Any:
+    dev = target(releases.config, "dev")
+    return promote(dev, stage, dev)
+
+
+COMMANDS = {
+    "deploy": Command(
+        "deploy", "dev",
+        args=("deploy", "--env", "dev", "--version", "0.2.0"),
+        again=("deploy", "--env", "dev", "--version", "0.2.0"),
+        end="R2", prepare=prepare_deploy,
+        follow_up=lambda rel, t: deploy_release(t, rel.r2.manifest),
+    ),
+    "promote": Command(
+        "promote", "stage",
+        args=("promote", "--from", "dev", "--to", "stage"),
+        again=("promote", "--from", "dev", "--to", "stage"),
+        end="R2", prepare=prepare_promote, follow_up=_promote_again,
+    ),
+    "rollback": Command(
+        "rollback", "dev",
+        args=("rollback", "--env", "dev"),
+        again=("rollback", "--env", "dev", "--to", "0.1.0"),
+        end="R1", prepare=prepare_rollback,
+        follow_up=lambda rel, t: rollback(t, "0.1.0"),
+    ),
+}  # fmt: skip
+
+
+# -- what a run left behind -----------------------------------------------------------------------
+@dataclass
+class Verdict:
+    """What one run with a fault at call ``k`` left behind, and whether it was repaired."""
+
+    mode: str
+    k: int
+    operation: str
+    code: int | None = None
+    error: str = ""
+    live: dict[str, str] = field(default_factory=dict)  # function → R1/R2/?/-
+    flagged: bool = False  # a record was left in_progress (a killed run)
+    problems: list[str] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)
+
+    @property
+    def one_release(self) -> bool:
+        return len(set(self.live.values())) == 1 and next(iter(self.live.values())) in ("R1", "R2")
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def describe(self) -> str:
+        return (
+            f"{self.mode} at call {self.k} ({self.operation}): exit {self.code}, live {self.live}"
+            + (f", problems: {'; '.join(self.problems)}" if self.problems else "")
+        )
+
+
+def live_releases(t: Target, releases: Releases) -> dict[str, str]:
+    """Function → which release its alias runs: R1, R2, ``?`` (neither, or mixed within) or -."""
+    wanted = {
+        label: {
+            fn: (
+                built.manifest.artifact(fn).code_sha256,
+                [
+                    built.manifest.artifact(x).code_sha256
+                    for x in built.manifest.functions[fn].layers
+                ],
+            )
+            for fn in built.manifest.functions
+        }
+        for label, built in (("R1", releases.r1), ("R2", releases.r2))
+    }
+    lam, out = t.lam, {}
+
+    @functools.cache
+    def layer_code(arn: str) -> str:
+        name, _, number = arn.rpartition(":")
+        return lam.get_layer_version(LayerName=name, VersionNumber=int(number))["Content"][
+            "CodeSha256"
+        ]
+
+    for fn in sorted(t.config.functions):
+        resource = t.config.function_resource(fn, t.name)
+        try:
+            version = lam.get_alias(FunctionName=resource, Name=ALIAS)["FunctionVersion"]
+        except lam.exceptions.ResourceNotFoundException:
+            out[fn] = "-"
+            continue
+        conf = lam.get_function_configuration(FunctionName=resource, Qualifier=version)
+        layers = [layer_code(layer["Arn"]) for layer in conf.get("Layers", [])]
+        seen = (conf["CodeSha256"], layers)
+        out[fn] = next((label for label, fns in wanted.items() if fns[fn] == seen), "?")
+    return out
+
+
+def ledger_problems(
+    t: Target, releases: Releases, live: dict[str, str], full: bool = True
+) -> list[str]:
+    """Why the ledger's current record does not describe what runs (empty: it does).
+
+    ``full``: every check of ``validate`` and ``drift`` but the smoke runs (integrity, contract,
+    config: ``observe.all_findings``); else the release and each alias's version.
+    """
+    current = t.ledger.current()
+    if current is None:
+        return ["no current record"]
+    label = releases.label(current.manifest_sha256)
+    if set(live.values()) != {label}:
+        return [f"current record {current.id} says {label}, live runs {live}"]
+    if not full:
+        lam = t.lam
+        return [
+            f"{state.name}: alias on {version}, recorded {state.version}"
+            for state in current.functions.values()
+            if (version := lam.get_alias(FunctionName=state.name, Name=ALIAS)["FunctionVersion"])
+            != state.version
+        ]
+    findings, _ = all_findings(t, manifest_of(t, current), current)
+    return [f"drift from current record: {f.message}" for f in findings[:3]]
+
+
+def open_records(t: Target) -> list[str]:
+    """Records left in_progress that the current pointer does not name (runs not committed)."""
+    current = t.ledger.current_id()
+    return [
+        r.id for r in t.ledger.history(limit=20) if r.outcome == IN_PROGRESS and r.id != current
+    ]
+
+
+def lock_problem(t: Target, lease_seconds: int) -> str | None:
+    """A lock that is still there must at least expire within its lease."""
+    lock = t.ledger.read_lock()
+    if lock is None:
+        return None
+    if dt.datetime.fromisoformat(lock.expires_at) > utcnow() + dt.timedelta(seconds=lease_seconds):
+        return f"a lock that does not expire: {lock}"
+    return None
+
+
+# -- one run --------------------------------------------------------------------------------------
+class Run:
+    """One injection: ``mode`` at call ``k`` of ``command``, on the copy the AWS env points at."""
+
+    def __init__(self, command: Command, releases: Releases, calls: list[str]) -> None:
+        self.command = command
+        self.releases = releases
+        self.calls = calls
+        self.lease = releases.config.lock_lease_seconds
+
+    @property
+    def config_path(self) -> str:
+        return self.releases.r1.config_path
+
+    def target(self, clock: Callable[[], dt.datetime] = utcnow) -> Target:
+        return target(self.releases.config, self.command.env, clock)
+
+    def __call__(self, mode: str, k: int) -> Verdict:
+        verdict = Verdict(mode, k, self.calls[k - 1])
+        if mode == KILL:
+            self._killed(verdict)  # its follow-up is the run again
+        else:
+            self._failed(verdict)
+            self._again(verdict)
+        self._converged(verdict)
+        return verdict
+
+    def _observe(self, verdict: Verdict) -> Target:
+        t = self.target()
+        verdict.live = live_releases(t, self.releases)
+        return t
+
+    def _failed(self, verdict: Verdict) -> None:
+        faults = Faults(verdict.mode, verdict.k)
+        run = run_cli(self.config_path, self.command.args, [faults])
+        verdict.code, verdict.error = run.code, run.error_line
+        if not faults.fired or faults.calls[: verdict.k] != self.calls[: verdict.k]:
+            verdict.problems.append(f"the calls differ from the clean run: {faults.calls}")
+        t = self._observe(verdict)
+        if not verdict.one_release:
+            verdict.problems.append(f"a mix of releases is live: {verdict.live}")
+        verdict.problems += ledger_problems(t, self.releases, verdict.live, full=False)
+        left = open_records(t)
+        if left:
+            verdict.problems.append(f"records left in_progress by a run that ended: {left}")
+        verdict.problems += filter(None, [lock_problem(t, self.lease)])
+        if run.code == 0 and set(verdict.live.values()) != {self.command.end}:
+            verdict.problems.append("exit 0 but the environment is not on the new release")
+        if run.code == 0 and run.error_line:
+            verdict.problems.append(f"exit 0 with an error: {run.error_line}")
+
+    def _killed(self, verdict: Verdict) -> None:
+        verdict.code = _run_killed(self.config_path, self.command.args, verdict.k)
+        if verdict.code != KILLED:
+            verdict.problems.append(f"the run was not killed at call {verdict.k}")
+            return
+        t = self._observe(verdict)
+        left = open_records(t)
+        verdict.flagged = bool(left)
+        disagree = ledger_problems(t, self.releases, verdict.live, full=False)
+        if (not verdict.one_release or disagree) and not left:
+            verdict.problems.append(f"live state neither recorded nor flagged: {disagree}")
+        if t.ledger.read_lock() is not None:
+            try:  # what the next run meets before the lease expires (it exits 1: test_races)
+                t.ledger.release(t.ledger.acquire(self.lease, "check"))
+                verdict.problems.append("the lock of the killed run was taken before its lease")
+            except LockHeldError as exc:
+                if f"({self.command.name} " not in exc.message:
+                    verdict.problems.append(f"the refusal names no holder: {exc.message}")
+        if left:
+            row = status_row(t)
+            if row.get("latest_attempt", {}).get("outcome") != IN_PROGRESS:
+                verdict.problems.append(f"status does not show the interrupted run: {row}")
+        later = dt.timedelta(seconds=self.lease + 60)
+        with stub_runner():
+            report = self.command.follow_up(self.releases, self.target(lambda: utcnow() + later))
+        verdict.recovered = list(getattr(report, "recovered", []))
+        if left and not verdict.recovered:
+            verdict.problems.append(f"the next run did not report the interrupted record {left}")
+
+    def _again(self, verdict: Verdict) -> None:
+        """The operator runs the command again (after the lease, if the lock was left)."""
+        if self.target().ledger.read_lock() is not None:
+            later = dt.timedelta(seconds=self.lease + 60)
+            with stub_runner():
+                self.command.follow_up(self.releases, self.target(lambda: utcnow() + later))
+        again = run_cli(self.config_path, self.command.again)
+        if again.code != 0:
+            verdict.problems.append(f"running it again failed: {again.error_line}")
+
+    def _converged(self, verdict: Verdict) -> None:
+        t = self.target()
+        live = live_releases(t, self.releases)
+        if set(live.values()) != {self.command.end}:
+            verdict.problems.append(f"did not converge: {live}")
+        verdict.problems += ledger_problems(t, self.releases, live)
+        if open_records(t):
+            verdict.problems.append(f"records still in_progress: {open_records(t)}")
+        verdict.problems += filter(None, [lock_problem(t, self.lease)])
+
+
+def _run_killed(config_path: str, args: tuple[str, ...], k: int) -> int:
+    """Run the CLI in a forked process that dies just before its k-th mutating call.
+
+    Only called in a worker, which has a single thread: forking it is safe.
+    """
+    pid = os.fork()
+    if pid == 0:
+        code = 3
+        try:
+            code = run_cli(config_path, args, [Faults(KILL, k)]).code
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
