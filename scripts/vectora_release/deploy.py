@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn, Protocol
@@ -93,8 +93,16 @@ def check_upstream(target: Target, manifest: Manifest, upstream: Target | None) 
     )
 
 
-def release_planner(target: Target, manifest: Manifest, artifacts: dict[str, bytes]) -> Planner:
-    """A planner that reads live state and plans ``manifest`` onto ``target``."""
+def release_planner(
+    target: Target,
+    manifest: Manifest,
+    artifacts: dict[str, bytes],
+    recorded_env: Mapping[str, Mapping[str, str] | None] | None = None,
+) -> Planner:
+    """A planner that reads live state and plans ``manifest`` onto ``target``.
+
+    Env values are release.yaml's, or ``recorded_env`` (a rollback restores what it recorded).
+    """
 
     def planner() -> tuple[DesiredState, Plan]:
         functions = {
@@ -102,8 +110,11 @@ def release_planner(target: Target, manifest: Manifest, artifacts: dict[str, byt
             for name in manifest.functions
         }
         prefix, bundle_live = _choose_config_prefix(target, manifest, artifacts, functions)
-        resolved = target.resolved_env(sorted(manifest.functions))
-        desired = desired_state(target.config, target.spec, manifest, artifacts, resolved, prefix)
+        declared = target.declared_env(sorted(manifest.functions), recorded_env)
+        resolved = target.resolved_env(sorted(manifest.functions), declared)
+        desired = desired_state(
+            target.config, target.spec, manifest, artifacts, resolved, prefix, declared
+        )
         layer_arns = {
             layer.layer: find_layer_version(
                 target.lam, layer.resource, layer.sha256, layer.code_sha256
@@ -289,6 +300,7 @@ def _fill_record(
         state = record.functions[spec.function]
         state.version = result.versions.get(spec.function, plan.previous_versions[spec.function])
         state.code_sha256 = spec.code_sha256
+        state.env = dict(spec.declared_env)
     record.layers = {
         layer.layer: LayerState(result.layer_arns[layer.layer], layer.code_sha256, layer.sha256)
         for layer in desired.layers
@@ -329,7 +341,8 @@ def recover_interrupted(target: Target) -> list[str]:
 
 def _interrupted(target: Target) -> bool:
     """Whether a run stopped before closing its record (reads only)."""
-    return any(r.outcome == IN_PROGRESS for r in target.ledger.history(limit=20))
+    # Every run that takes the lock recovers older ones, so only the newest can be open.
+    return any(r.outcome == IN_PROGRESS for r in target.ledger.history(limit=1))
 
 
 def _restore_alias(lam: Any, state: FunctionState) -> str:

@@ -56,6 +56,9 @@ class FunctionState:
     version: str | None
     code_sha256: str | None
     previous_version: str | None = None
+    # The declared env values it runs with (``ssm:`` references unresolved: never a secret),
+    # so validation and rollback use what this deployment declared, not today's release.yaml.
+    env: dict[str, str] | None = None
 
 
 @dataclass

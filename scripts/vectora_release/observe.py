@@ -142,8 +142,10 @@ def env_findings(
     target: Target, function: str, subject: str, record: DeploymentRecord, conf: dict[str, Any]
 ) -> list[Finding]:
     """Env vars added, removed or changed against the declared values; secrets masked."""
-    declared = target.config.declared_env(function, target.name)
-    values, secret = target.resolved_env([function])[function]
+    state = record.functions.get(function)
+    declared = target.declared_env([function], {function: state.env if state else None})
+    values, secret = target.resolved_env([function], declared)[function]
+    declared = declared[function]
     wanted = {**values, CONFIG_PREFIX_VAR: record.config_prefix or ""}
     live = (conf.get("Environment") or {}).get("Variables", {})
 

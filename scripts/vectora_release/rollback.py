@@ -52,7 +52,8 @@ def rollback(
     chosen, current = choose_target(target, to_version)
     manifest = manifest_of(target, chosen)
     artifacts = target.store.fetch_all(manifest)
-    full = release_planner(target, manifest, artifacts)
+    recorded_env = {fn: state.env for fn, state in chosen.functions.items()}
+    full = release_planner(target, manifest, artifacts, recorded_env)
 
     def planner():
         desired, plan = full()

@@ -53,6 +53,7 @@ class FunctionSpecD:
     secret_keys: frozenset[str]
     reserved_concurrency: int | None
     tags: Mapping[str, str]
+    declared_env: Mapping[str, str] = field(default_factory=dict)  # ssm: refs unresolved
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ def desired_state(
     artifacts: Mapping[str, bytes],
     resolved_env: Mapping[str, tuple[dict[str, str], frozenset[str]]],
     config_prefix: str,
+    declared_env: Mapping[str, Mapping[str, str]] | None = None,
 ) -> DesiredState:
     """Everything the environment must run for ``manifest``, with ``config_prefix`` chosen."""
     layers = tuple(
@@ -148,6 +150,9 @@ def desired_state(
                 secret_keys=secret_keys,
                 reserved_concurrency=env.reserved_concurrency,
                 tags=tags(config, env.name, manifest),
+                declared_env=dict(
+                    (declared_env or {}).get(name) or config.declared_env(name, env.name)
+                ),
             )
         )
     bundle_artifact = manifest.artifact(CONFIG_BUNDLE)

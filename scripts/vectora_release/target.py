@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,27 +46,37 @@ class Target:
     def ledger(self) -> Ledger:
         return Ledger(self.s3, self.spec.artifact_bucket, self.name, self.clock)
 
+    def declared_env(
+        self, functions: list[str], recorded: Mapping[str, Mapping[str, str] | None] | None = None
+    ) -> dict[str, dict[str, str]]:
+        """Declared values per function: as ``recorded`` in a ledger record, else release.yaml."""
+        return {
+            fn: dict((recorded or {}).get(fn) or self.config.declared_env(fn, self.name))
+            for fn in functions
+        }
+
     def resolved_env(
-        self, functions: list[str]
+        self, functions: list[str], declared: Mapping[str, Mapping[str, str]] | None = None
     ) -> dict[str, tuple[dict[str, str], frozenset[str]]]:
         """Declared env values per function with ``ssm:`` references resolved.
 
         Returns values and the set of keys whose values are secrets (never to be shown).
         """
+        declared = declared or self.declared_env(functions)
         ssm = self.aws.ssm(self.spec.region)
         cache: dict[str, str] = {}
         out = {}
         for function in functions:
             values, secret = {}, set()
-            for key, declared in self.config.declared_env(function, self.name).items():
-                if declared.startswith(SSM_PREFIX):
-                    name = declared[len(SSM_PREFIX) :]
+            for key, value in declared[function].items():
+                if value.startswith(SSM_PREFIX):
+                    name = value[len(SSM_PREFIX) :]
                     if name not in cache:
                         cache[name] = _ssm_value(ssm, name, self.name, key)
                     values[key] = cache[name]
                     secret.add(key)
                 else:
-                    values[key] = declared
+                    values[key] = value
             out[function] = (values, frozenset(secret))
         return out
 
