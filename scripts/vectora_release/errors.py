@@ -14,7 +14,9 @@ class ReleaseError(Exception):
         self.hint = hint
 
     def one_line(self) -> str:
-        return f"{self.message} ({self.hint})" if self.hint else self.message
+        """Message and hint on one line (causes quoted from AWS may contain newlines)."""
+        text = f"{self.message} ({self.hint})" if self.hint else self.message
+        return " ".join(text.split())
 
 
 # exit 2: bad input or unmet precondition -------------------------------------------------

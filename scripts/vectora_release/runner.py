@@ -13,6 +13,7 @@ import importlib.util
 import io
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -133,7 +134,11 @@ class LocalRunner:
                     "the artifact store or the fetcher is wrong: never run these bytes",
                 )
             work = Path(tempfile.mkdtemp(dir=self.cache))
-            safe_extract(data, work)
+            try:
+                safe_extract(data, work)
+            except IntegrityError:
+                shutil.rmtree(work, ignore_errors=True)
+                raise
             (work / ".complete").write_text("ok\n")
             folder.parent.mkdir(parents=True, exist_ok=True)
             with contextlib.suppress(OSError):  # extracted concurrently: identical content

@@ -60,12 +60,15 @@ class ArtifactStore:
             )
         prefix = release_prefix(manifest)
         uploaded, unchanged = [], []
-        for artifact in manifest.artifacts:
+        files = {}
+        for artifact in manifest.artifacts:  # every file verified before the first upload
             path = folder / artifact.file
             if not path.is_file():
                 raise IntegrityError(f"{path}: artifact missing", "run vectora-release build")
-            data = path.read_bytes()
-            verify_bytes(artifact, data, str(folder))
+            files[artifact.file] = path.read_bytes()
+            verify_bytes(artifact, files[artifact.file], str(folder))
+        for artifact in manifest.artifacts:
+            data = files[artifact.file]
             written = self._put_once(prefix + artifact.file, data, artifact.sha256)
             (uploaded if written else unchanged).append(artifact.file)
         manifest_bytes = manifest.dumps()

@@ -218,12 +218,6 @@ def test_manifest_with_unknown_schema_version(aws: Releases, tmp_path: Path) -> 
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="store.publish uploads the artifacts listed before the altered one (verified, "
-    "content-addressed, the manifest is not written) instead of checking them all first",
-)
 def test_altered_artifact_is_not_published(
     world: tuple[Releases, Callable[[], dict]], embedded_server: str, tmp_path: Path
 ) -> None:
