@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn, Protocol
 
@@ -23,10 +25,11 @@ from .ledger import (
     LayerState,
     Lock,
 )
-from .live import ALIAS, FunctionLive, find_layer_version, read_bundle, read_function
+from .live import ALIAS, READ_WORKERS, FunctionLive, find_layer_version, read_bundle, read_function
 from .manifest import Manifest
 from .plan import Plan, make_plan
 from .spec import DesiredState, bundle_objects, desired_state
+from .store import VerifiedArtifacts
 from .target import Target
 
 Planner = Callable[[], tuple[DesiredState, Plan]]
@@ -105,10 +108,12 @@ def release_planner(
     """
 
     def planner() -> tuple[DesiredState, Plan]:
-        functions = {
-            name: read_function(target.lam, target.config.function_resource(name, target.name))
-            for name in manifest.functions
-        }
+        names = list(manifest.functions)
+        resources = [target.config.function_resource(name, target.name) for name in names]
+        with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:  # reads are latency-bound
+            functions = dict(
+                zip(names, pool.map(partial(read_function, target.lam), resources), strict=True)
+            )
         prefix, bundle_live = _choose_config_prefix(target, manifest, artifacts, functions)
         declared = target.declared_env(sorted(manifest.functions), recorded_env)
         resolved = target.resolved_env(sorted(manifest.functions), declared)
@@ -169,6 +174,7 @@ def execute(
     )
     desired, plan = planner()
     report.plan = plan.describe()
+    _verify(target, desired, plan)
     if dry_run:
         return report
     ledger = target.ledger
@@ -180,6 +186,7 @@ def execute(
         report.recovered = recover_interrupted(target)
         desired, plan = planner()  # again, under the lock: live state may have moved
         report.plan = plan.describe()
+        _verify(target, desired, plan)
         if plan.empty:
             report.outcome = "up_to_date"
             current = ledger.current()
@@ -292,6 +299,15 @@ def _release(target: Target, lock: Lock) -> None:
         )
 
 
+def _verify(target: Target, desired: DesiredState, plan: Plan) -> None:
+    """Planning reads only the config bundle; every byte is checked before any change."""
+    artifacts = desired.artifacts
+    if not plan.empty and isinstance(artifacts, VerifiedArtifacts):
+        release = desired.manifest.release_id
+        target.progress(f"verifying {len(artifacts)} artifacts of {release}")
+        artifacts.verify_all()
+
+
 def _fill_record(
     record: DeploymentRecord, desired: DesiredState, plan: Plan, result: ApplyResult
 ) -> None:
@@ -379,8 +395,7 @@ def deploy_release(
 ) -> DeployReport:
     """The whole deploy of DESIGN §5 for a published release."""
     check_upstream(target, manifest, upstream)
-    target.progress(f"verifying {len(manifest.artifacts)} artifacts of {manifest.release_id}")
-    artifacts = target.store.fetch_all(manifest)
+    artifacts = target.store.artifacts(manifest)
     planner = release_planner(target, manifest, artifacts)
     return execute(
         target,

@@ -51,7 +51,7 @@ def rollback(
     """Put ``target`` back on an earlier release and record it as a rollback."""
     chosen, current = choose_target(target, to_version)
     manifest = manifest_of(target, chosen)
-    artifacts = target.store.fetch_all(manifest)
+    artifacts = target.store.artifacts(manifest)
     recorded_env = {fn: state.env for fn, state in chosen.functions.items()}
     full = release_planner(target, manifest, artifacts, recorded_env)
 

@@ -9,6 +9,8 @@ Layout of the artifact bucket::
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from .errors import InputError, IntegrityError, StoreError
 from .manifest import MANIFEST_NAME, Manifest, verify_bytes
 
 INDEX = "index/commits/"
+FETCH_WORKERS = 6
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,35 @@ class PublishReport:
             "uploaded": list(self.uploaded),
             "unchanged": list(self.unchanged),
         }
+
+
+class VerifiedArtifacts(Mapping[str, bytes]):
+    """A release's artifacts by name, each fetched from the store and verified on first use.
+
+    Planning needs only the config bundle; the deploy verifies them all (``verify_all``) once
+    it knows there is something to change, before the first change.
+    """
+
+    def __init__(self, store: ArtifactStore, manifest: Manifest) -> None:
+        self._store, self._manifest = store, manifest
+        self._cache: dict[str, bytes] = {}
+
+    def __getitem__(self, name: str) -> bytes:
+        if name not in self._cache:
+            self._cache[name] = self._store.fetch(self._manifest, name)
+        return self._cache[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return (artifact.name for artifact in self._manifest.artifacts)
+
+    def __len__(self) -> int:
+        return len(self._manifest.artifacts)
+
+    def verify_all(self) -> None:
+        missing = [name for name in self if name not in self._cache]
+        with ThreadPoolExecutor(max_workers=FETCH_WORKERS) as pool:
+            fetched = list(pool.map(lambda n: self._store.fetch(self._manifest, n), missing))
+        self._cache.update(zip(missing, fetched, strict=True))
 
 
 def release_prefix(manifest: Manifest) -> str:
@@ -176,8 +208,9 @@ class ArtifactStore:
         verify_bytes(artifact, data, f"s3://{self.bucket}")
         return data
 
-    def fetch_all(self, manifest: Manifest) -> dict[str, bytes]:
-        return {a.name: self.fetch(manifest, a.name) for a in manifest.artifacts}
+    def artifacts(self, manifest: Manifest) -> VerifiedArtifacts:
+        """The release's artifacts, fetched (and verified) when first needed."""
+        return VerifiedArtifacts(self, manifest)
 
     def download(self, manifest: Manifest, out: Path, manifest_only: bool = False) -> list[str]:
         """Write the manifest (and the verified zips) to ``out``; returns the file names."""
