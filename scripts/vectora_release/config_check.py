@@ -67,7 +67,11 @@ class _Doc:
 def check_config(config_path: Path | str = "release.yaml") -> ConfigCheckReport:
     """Check release.yaml and every file of the config bundle; raise ConfigError on the first
     problem."""
-    config = load_config(config_path)
+    return check_bundle(load_config(config_path))
+
+
+def check_bundle(config: ReleaseConfig) -> ConfigCheckReport:
+    """Check every file of the config bundle (``build`` refuses a bundle that fails this)."""
     canonical = _load_tree(config, config.bundle_canonical)
     clients = _load_tree(config, config.bundle_clients)
     catalogue = _Catalogue(config.bundle_canonical.rstrip("/"), canonical)

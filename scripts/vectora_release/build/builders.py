@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .. import gitinfo, versioning
 from ..config import CONFIG_PREFIX_VAR, ReleaseConfig
+from ..config_check import check_bundle
 from ..digest import code_sha256, sha256_hex, tree_sha256
 from ..errors import BuildError
 from ..manifest import ArtifactRecord, FunctionRecord, Manifest, save
@@ -38,6 +39,7 @@ def build_release(
     semver = versioning.parse(version, "--version") if version else versioning.read_version(root)
     source = gitinfo.source_info(root)
     _check_env_size(config, f"releases/{semver}+{source.commit[:7]}/")
+    check_bundle(config)  # a config file the application cannot read never becomes a release
     epoch = source_date_epoch()
     cache = cache_dir or deps.default_cache_dir(root)
     python_version = config.runtime.removeprefix("python")

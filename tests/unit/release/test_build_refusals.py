@@ -127,6 +127,28 @@ def test_dangling_symlink(project: Path, tmp_path: Path, capsys) -> None:
     assert line.startswith("cannot read src_v2/lambdas/ingest_v2/gone.py")
 
 
+# -- config bundle ------------------------------------------------------------------------------
+def test_invalid_yaml_in_canonical(project: Path, tmp_path: Path, capsys) -> None:
+    edit(
+        project / "canonical/scopes/lai_companies.yaml",
+        "\n",
+        "\n  - [unclosed: \n",
+    )
+    line = refusal(build_argv(project, tmp_path / "out"), capsys)
+    assert line.startswith("canonical/scopes/lai_companies.yaml:")
+    assert "invalid YAML" in line and line.endswith("(fix the file)")
+    assert not (tmp_path / "out").exists()
+
+
+def test_duplicate_key_in_a_client_config(project: Path, tmp_path: Path, capsys) -> None:
+    path = project / "client-config-examples/lai_weekly.yaml"
+    edit(path, "client_profile:\n", "client_profile:\n  client_id: other\n")
+    line = refusal(build_argv(project, tmp_path / "out"), capsys)
+    assert line.startswith("client-config-examples/lai_weekly.yaml:")
+    assert "duplicate key 'client_id'" in line
+    assert not (tmp_path / "out").exists()
+
+
 # -- Lambda limits ------------------------------------------------------------------------------
 def test_artifact_over_the_zipped_limit(
     project: Path, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
