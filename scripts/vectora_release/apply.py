@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .aws import BotoCoreError, ClientError
 from .digest import code_sha256, hex_to_b64
 from .errors import IntegrityError
 from .live import ALIAS
@@ -90,16 +91,25 @@ class Executor:
             count += 1
         self.progress(f"PutObject x{count} under s3://{step.bucket}/{step.prefix}")
 
-    def restore_aliases(self, result: ApplyResult) -> list[str]:
-        """Move every alias this run moved back where it was (delete it if it was new)."""
-        restored = []
+    def restore_aliases(self, result: ApplyResult) -> tuple[list[str], list[str]]:
+        """Move every alias this run moved back where it was (delete it if it was new).
+
+        Carries on past a failure: returns (restored, could not be restored).
+        """
+        restored, failed = [], []
         for resource, previous in reversed(result.aliases_moved):
-            if previous is None:
-                self.lam.delete_alias(FunctionName=resource, Name=ALIAS)
-            else:
-                self.lam.update_alias(FunctionName=resource, Name=ALIAS, FunctionVersion=previous)
+            try:
+                if previous is None:
+                    self.lam.delete_alias(FunctionName=resource, Name=ALIAS)
+                else:
+                    self.lam.update_alias(
+                        FunctionName=resource, Name=ALIAS, FunctionVersion=previous
+                    )
+            except (ClientError, BotoCoreError) as exc:
+                failed.append(f"{resource}:{ALIAS} → {previous or '(removed)'}: {exc}")
+                continue
             restored.append(f"{resource}:{ALIAS} → {previous or '(removed)'}")
-        return restored
+        return restored, failed
 
     # -- one step ---------------------------------------------------------------------------
     def _apply(self, step: Step, result: ApplyResult) -> None:

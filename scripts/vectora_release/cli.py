@@ -147,7 +147,8 @@ _register()
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: the one place errors become exit codes."""
-    verbose = any(a in ("-v", "-vv", "--verbose") for a in (argv or sys.argv[1:]))
+    args = sys.argv[1:] if argv is None else argv
+    verbose = any(a in ("-v", "-vv", "--verbose") for a in args)
     try:
         code = cli.main(args=argv, prog_name="vectora-release", standalone_mode=False)
     except click.exceptions.Abort:
@@ -157,6 +158,10 @@ def main(argv: list[str] | None = None) -> None:
         exc.show()
         sys.exit(2)
     except ReleaseError as exc:
+        if exc.report is not None:  # what a failed deploy, promote or rollback did
+            if "--json" in args:
+                emit_json(exc.report)
+            github.add_summary(github.deploy_summary(exc.report, [], error=exc.one_line()))
         if verbose:
             raise
         say(f"error: {exc.one_line()}")

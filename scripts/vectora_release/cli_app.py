@@ -87,9 +87,9 @@ def render_deploy(report: DeployReport) -> str:
     return "\n".join(lines)
 
 
-def finish_deploy(app: App, report: DeployReport, kind: str) -> None:
+def finish_deploy(app: App, report: DeployReport) -> None:
     """Render a deploy-like report to the terminal, --json and the GitHub job summary."""
-    data = {**report.to_dict(), "kind": kind}
+    data = report.to_dict()
     app.output(data, render_deploy(report))
     digests = []
     if report.outcome != "planned":

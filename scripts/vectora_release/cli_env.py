@@ -157,7 +157,7 @@ def deploy(
     report = deploy_release(
         target, manifest, upstream=upstream, dry_run=dry_run, validator=validator
     )
-    finish_deploy(app, report, "deploy")
+    finish_deploy(app, report)
 
 
 def _is_hex(value: str) -> bool:

@@ -37,7 +37,7 @@ def promote(app: App, source: str, dest: str, commit: str | None, dry_run: bool)
     upstream_name = app.config.env(dest).requires_validated_in
     upstream = app.target(upstream_name) if upstream_name else None
     report = run(app.target(source), dest_target, upstream, commit=commit, dry_run=dry_run)
-    finish_deploy(app, report, "promote")
+    finish_deploy(app, report)
 
 
 @click.command()
@@ -82,7 +82,7 @@ def rollback(app: App, env: str, to_version: str | None, reason: str | None, dry
     if reason is not None and not reason.strip():
         raise InputError("--reason is empty", "say why, e.g. --reason 'newsletter empty'")
     report = run(app.target(env), to_version, reason, dry_run=dry_run)
-    finish_deploy(app, report, "rollback")
+    finish_deploy(app, report)
 
 
 @click.command()

@@ -7,17 +7,23 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, NoReturn, Protocol
+from typing import Any, Protocol
 
 from . import manifest as manifest_io
+from . import recovery
 from .apply import ApplyError, ApplyResult, Executor
-from .aws import BotoCoreError, ClientError, error_code
+from .aws import BotoCoreError, ClientError
 from .build.builders import CONFIG_BUNDLE
 from .digest import sha256_hex
-from .errors import CheckFailedError, DeployFailedError, InputError, PromotionError
+from .errors import (
+    CheckFailedError,
+    DeployFailedError,
+    InputError,
+    PromotionError,
+    ReleaseError,
+)
 from .ledger import (
     FAILED,
-    IN_PROGRESS,
     ROLLED_BACK,
     SUCCEEDED,
     DeploymentRecord,
@@ -25,7 +31,7 @@ from .ledger import (
     LayerState,
     Lock,
 )
-from .live import ALIAS, READ_WORKERS, FunctionLive, find_layer_version, read_bundle, read_function
+from .live import READ_WORKERS, FunctionLive, find_layer_version, read_bundle, read_function
 from .manifest import Manifest
 from .plan import Plan, make_plan
 from .spec import DesiredState, bundle_objects, desired_state
@@ -52,7 +58,8 @@ class DeployReport:
     release_id: str
     version: str
     commit: str
-    outcome: str  # up_to_date | planned | succeeded
+    outcome: str  # planned | up_to_date | succeeded; on an error: refused | failed | rolled_back
+    kind: str = "deploy"  # deploy | promote | rollback
     plan: list[str] = field(default_factory=list)
     record_id: str | None = None
     validation: dict[str, Any] | None = None
@@ -168,22 +175,49 @@ def execute(
     reason: str | None = None,
     undoes: str | None = None,
 ) -> DeployReport:
-    """Plan, then (unless dry run or up to date) lock, apply, validate and record."""
+    """Plan, then (unless dry run or up to date) lock, apply, validate and record.
+
+    A failure carries the report so far (plan, record, validation table) on the error, for
+    ``--json`` and the GitHub job summary.
+    """
     report = DeployReport(
-        target.name, manifest.release_id, manifest.version, manifest.commit, "planned"
+        target.name, manifest.release_id, manifest.version, manifest.commit, "planned", kind
     )
+    try:
+        return _execute(
+            report, target, manifest, planner, kind, dry_run, validator, from_env, reason, undoes
+        )
+    except ReleaseError as exc:
+        if report.outcome not in (FAILED, ROLLED_BACK):
+            report.outcome = FAILED if report.record_id else "refused"
+        exc.report = report.to_dict()
+        raise
+
+
+def _execute(
+    report: DeployReport,
+    target: Target,
+    manifest: Manifest,
+    planner: Planner,
+    kind: str,
+    dry_run: bool,
+    validator: Validator | None,
+    from_env: str | None,
+    reason: str | None,
+    undoes: str | None,
+) -> DeployReport:
     desired, plan = planner()
     report.plan = plan.describe()
     _verify(target, desired, plan)
     if dry_run:
         return report
     ledger = target.ledger
-    if plan.empty and validator is None and not _interrupted(target):
+    if plan.empty and validator is None and not recovery.interrupted(target):
         report.outcome = "up_to_date"
         return report
     lock = ledger.acquire(target.config.lock_lease_seconds, f"{kind} {manifest.release_id}")
     try:
-        report.recovered = recover_interrupted(target)
+        report.recovered = recovery.recover_interrupted(target)
         desired, plan = planner()  # again, under the lock: live state may have moved
         report.plan = plan.describe()
         _verify(target, desired, plan)
@@ -228,9 +262,10 @@ def execute(
         try:
             result = executor.run(plan)
         except ApplyError as exc:
-            restored = executor.restore_aliases(exc.result)
+            restored, unrestored = executor.restore_aliases(exc.result)
             record.steps_done = exc.result.steps_done + [f"restored {r}" for r in restored]
-            ledger.close(record, FAILED, str(exc))
+            recovery.close_restored(ledger, record, FAILED, str(exc), unrestored)
+            report.outcome = FAILED
             raise DeployFailedError(
                 f"deploy of {manifest.release_id} to {target.name} failed at "
                 f"{exc.step.describe()}: {exc.cause}",
@@ -242,11 +277,11 @@ def execute(
                 outcome = validator(target, record, manifest)
                 record.validation = report.validation = outcome.to_dict()
                 if not outcome.passed:
-                    restored = executor.restore_aliases(result)
+                    restored, unrestored = executor.restore_aliases(result)
                     record.steps_done += [f"restored {r}" for r in restored]
-                    ledger.close(
-                        record, ROLLED_BACK, "validation failed: " + "; ".join(outcome.failures())
-                    )
+                    error = "validation failed: " + "; ".join(outcome.failures())
+                    recovery.close_restored(ledger, record, ROLLED_BACK, error, unrestored)
+                    report.outcome = ROLLED_BACK
                     raise DeployFailedError(
                         f"validation of {manifest.release_id} in {target.name} failed "
                         f"({'; '.join(outcome.failures())}); rolled back",
@@ -256,36 +291,13 @@ def execute(
             ledger.close(record, SUCCEEDED)
         except DeployFailedError:
             raise
-        except Exception as exc:  # noqa: BLE001 - restored, recorded and raised again
-            _abandon(target, record, exc)
+        except Exception as exc:
+            recovery.abandon(target, record, exc)
+            raise  # committed: its changes stand, the next run completes its record
         report.outcome = "succeeded"
         return report
     finally:
         _release(target, lock)
-
-
-def _abandon(target: Target, record: DeploymentRecord, exc: Exception) -> NoReturn:
-    """Something failed after the changes were applied (validation, a ledger write).
-
-    Unless the run was already committed (``current.json`` names its record), every alias goes
-    back and the record is closed ``failed``, so the environment and its ledger agree. A
-    committed run keeps its changes; the next run completes its record.
-    """
-    ledger = target.ledger
-    if ledger.current_id() == record.id:
-        target.progress(
-            f"warning: {record.release_id} is live and current, but its record {record.id} "
-            "could not be completed; the next deploy completes it"
-        )
-        raise exc
-    restored = [_restore_alias(target.lam, state) for state in record.functions.values()]
-    record.steps_done.append("restored after a failure: " + ", ".join(restored))
-    ledger.close(record, FAILED, f"{type(exc).__name__}: {exc}")
-    raise DeployFailedError(
-        f"{record.kind} of {record.release_id} to {target.name} failed after its changes "
-        f"were applied: {exc}",
-        f"every alias is back on its previous version; see history --env {target.name}",
-    ) from exc
 
 
 def _release(target: Target, lock: Lock) -> None:
@@ -321,66 +333,6 @@ def _fill_record(
         layer.layer: LayerState(result.layer_arns[layer.layer], layer.code_sha256, layer.sha256)
         for layer in desired.layers
     }
-
-
-def recover_interrupted(target: Target) -> list[str]:
-    """Close records left ``in_progress`` by a run that stopped, restoring their aliases.
-
-    Called with the lock held, so no such run can still be going.
-    """
-    notes = []
-    current_id = target.ledger.current_id()
-    for record in target.ledger.history(limit=20):
-        if record.outcome != IN_PROGRESS:
-            continue
-        if record.id == current_id:  # it stopped after its commit: all its changes are live
-            record.steps_done.append("completed by a later run (it had been made current)")
-            target.ledger.close(record, SUCCEEDED)
-            notes.append(
-                f"record {record.id} ({record.release_id}) was interrupted after it was made "
-                "current; completed as succeeded"
-            )
-            target.progress(f"warning: {notes[-1]}")
-            continue
-        restored = []
-        for state in record.functions.values():
-            restored.append(_restore_alias(target.lam, state))
-        record.steps_done.append("recovered by a later run: " + ", ".join(restored))
-        target.ledger.close(record, FAILED, "interrupted: the run stopped before it finished")
-        notes.append(
-            f"record {record.id} ({record.release_id}) was interrupted; "
-            f"aliases restored: {', '.join(restored)}"
-        )
-        target.progress(f"warning: {notes[-1]}")
-    return notes
-
-
-def _interrupted(target: Target) -> bool:
-    """Whether a run stopped before closing its record (reads only)."""
-    # Every run that takes the lock recovers older ones, so only the newest can be open.
-    return any(r.outcome == IN_PROGRESS for r in target.ledger.history(limit=1))
-
-
-def _restore_alias(lam: Any, state: FunctionState) -> str:
-    try:
-        current = lam.get_alias(FunctionName=state.name, Name=ALIAS)["FunctionVersion"]
-    except ClientError as exc:
-        if error_code(exc) != "ResourceNotFoundException":
-            raise
-        current = None
-    if current == state.previous_version:
-        return f"{state.name}:{ALIAS}={current or '-'}"
-    if state.previous_version is None:
-        lam.delete_alias(FunctionName=state.name, Name=ALIAS)
-    elif current is None:
-        lam.create_alias(
-            FunctionName=state.name, Name=ALIAS, FunctionVersion=state.previous_version
-        )
-    else:
-        lam.update_alias(
-            FunctionName=state.name, Name=ALIAS, FunctionVersion=state.previous_version
-        )
-    return f"{state.name}:{ALIAS}={state.previous_version or '(removed)'}"
 
 
 def deploy_release(

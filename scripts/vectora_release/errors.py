@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ReleaseError(Exception):
     """Base of every expected failure. ``exit_code`` is what the CLI exits with."""
@@ -12,6 +14,9 @@ class ReleaseError(Exception):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        # What the command had to report when it failed (a deploy's validation table…):
+        # the CLI still prints it with --json and writes it to the GitHub job summary.
+        self.report: dict[str, Any] | None = None
 
     def one_line(self) -> str:
         """Message and hint on one line (causes quoted from AWS may contain newlines)."""

@@ -29,15 +29,21 @@ def annotate_error(message: str) -> None:
         sys.stdout.flush()
 
 
-def deploy_summary(report: dict[str, Any], digests: list[tuple[str, str]]) -> str:
-    """Markdown for a deploy, promote or rollback: release, commit, digests, validation."""
+def deploy_summary(
+    report: dict[str, Any], digests: list[tuple[str, str]], error: str | None = None
+) -> str:
+    """Markdown for a deploy, promote or rollback: release, commit, digests, validation.
+
+    ``error``: the one-line error of a run that failed (its report is what it did so far).
+    """
     lines = [
         f"## {report.get('kind', 'deploy')} {report['release_id']} → {report['env']}: "
         f"{report['outcome']}",
         "",
-        f"- version: `{report['version']}`",
-        f"- commit: `{report['commit']}`",
     ]
+    if error:
+        lines += [f"> **error:** {error}", ""]
+    lines += [f"- version: `{report['version']}`", f"- commit: `{report['commit']}`"]
     if report.get("record_id"):
         lines.append(f"- ledger record: `{report['record_id']}`")
     if digests:

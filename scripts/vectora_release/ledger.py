@@ -202,7 +202,7 @@ class Ledger:
 
         Before it, the record is saved with everything the run did (still ``in_progress``): a
         run stopped after its commit leaves a complete record that is current but
-        ``in_progress``, which the next run completes (:func:`deploy.recover_interrupted`).
+        ``in_progress``, which the next run completes (:func:`recovery.recover_interrupted`).
         """
         record.error = error
         record.finished_at = iso(self.clock())

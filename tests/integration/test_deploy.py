@@ -10,11 +10,11 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from vectora_release.aws import Aws, CallCounter
+from vectora_release.aws import Aws, CallCounter, ClientError
 from vectora_release.config import CONFIG_PREFIX_VAR
 from vectora_release.deploy import deploy_release
 from vectora_release.errors import DeployFailedError, IntegrityError, LockHeldError
-from vectora_release.ledger import FAILED, SUCCEEDED, DeploymentRecord, utcnow
+from vectora_release.ledger import FAILED, IN_PROGRESS, SUCCEEDED, DeploymentRecord, utcnow
 from vectora_release.live import ALIAS
 from vectora_release.spec import MANAGED_BY
 from vectora_release.store import release_prefix
@@ -310,6 +310,51 @@ def test_a_failed_alias_switch_moves_the_switched_alias_back(released: Released)
     moved = [step for step in failed.steps_done if step.startswith("UpdateAlias")]
     assert len(moved) == 1 and first in moved[0]
     assert any(step.startswith("restored") and first in step for step in failed.steps_done)
+
+
+def test_an_alias_that_cannot_be_moved_back_leaves_the_record_for_the_next_run(
+    released: Released,
+) -> None:
+    """The 2nd alias switch fails and so does moving the 1st one back: no exit 3, no record
+    closed on a lie; the record stays in_progress and the next deploy repairs, then deploys."""
+    dev = released.target("dev")
+    deploy_release(dev, released.r1.manifest)
+    r3 = released.release_changing("ingest_v2", "normalize_score_v2")
+    dev = released.target("dev")
+    alias_calls: list[str] = []
+
+    def hook(params: dict[str, Any], **_: Any) -> None:
+        alias_calls.append(params["FunctionName"])
+        if len(alias_calls) in (2, 3):  # the 2nd switch, then the restore of the 1st
+            raise ClientError(
+                {"Error": {"Code": "ServiceException", "Message": "injected"}}, "UpdateAlias"
+            )
+
+    dev.aws.events.register("before-parameter-build.lambda.UpdateAlias", hook, "fault")
+
+    with pytest.raises(DeployFailedError) as caught:
+        deploy_release(dev, r3.manifest)
+
+    assert caught.value.exit_code == 1
+    assert "1 alias(es) could not be moved back" in caught.value.message
+    assert "stays in_progress" in (caught.value.hint or "")
+    assert alias_calls[2] == alias_calls[0], "the restore must have tried the switched alias"
+    check = released.target("dev")
+    (open_record,) = [r for r in check.ledger.history() if r.outcome == IN_PROGRESS]
+    assert open_record.release_id == r3.manifest.release_id
+    assert any(step.startswith("could not restore") for step in open_record.steps_done)
+    assert check.ledger.read_lock() is None
+
+    report = deploy_release(check, r3.manifest)
+
+    assert report.outcome == SUCCEEDED
+    assert any(open_record.id in note for note in report.recovered)
+    assert check.ledger.get(open_record.id).outcome == FAILED
+    for function in released.config.functions:
+        live = check.lam.get_function_configuration(
+            FunctionName=released.resource(function), Qualifier=ALIAS
+        )
+        assert live["CodeSha256"] == r3.manifest.artifact(function).code_sha256
 
 
 def test_call_counter_sees_calls_of_clients_made_before_it_was_attached(aws_env: str) -> None:

@@ -361,12 +361,14 @@ def test_compare_to_fails_when_metrics_differ_beyond_the_tolerance(env: Env) -> 
 
 # -- automatic rollback --------------------------------------------------------------------------
 @pytest.mark.slow
-def test_deploy_validate_of_a_broken_release_rolls_back(env: Env) -> None:
+def test_deploy_validate_of_a_broken_release_rolls_back(env: Env, tmp_path: Path) -> None:
     env.publish("r1", "broken")
     good = env.deploy("r1")
     before = env.aliases()
+    summary = tmp_path / "job-summary.md"
+    env.monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
 
-    code, _, err = env.cli(
+    code, report, err = env.cli(
         "deploy", "--env", "dev", "--commit", env.releases.commit("broken"), "--validate"
     )
     assert code == 1, err
@@ -378,6 +380,16 @@ def test_deploy_validate_of_a_broken_release_rolls_back(env: Env) -> None:
     assert record["outcome"] == ROLLED_BACK and record["kind"] == "deploy"
     assert record["validation"]["status"] == "failed"
     assert "ingest-v2 is broken at import" in record["error"]
+    # the failure still reports what it did: --json on stdout, the job summary in Actions
+    assert report["outcome"] == ROLLED_BACK and report["record_id"] == record["id"]
+    assert report["validation"] == record["validation"]
+    markdown = summary.read_text(encoding="utf-8")
+    assert f"## deploy {broken_id} → dev: rolled_back" in markdown
+    assert "> **error:** validation of" in markdown and "### validation: failed" in markdown
+    assert any(
+        line.startswith("| smoke |") and "| FAIL |" in line and "broken at import" in line
+        for line in markdown.splitlines()
+    ), markdown
     assert any(step.startswith("restored ") for step in record["steps_done"])
     assert env.ledger().current().id == good["record_id"]
     assert env.ok("drift", "--env", "dev")["drifted"] is False

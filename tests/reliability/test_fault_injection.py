@@ -15,7 +15,7 @@ from faultmatrix import COMMANDS, Run
 from faultpool import Matrix, Workers, workers
 from harness import ERROR, KILL, MODES
 from support import Figures, Releases, pointing_at
-from vectora_release import deploy
+from vectora_release import recovery
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +60,7 @@ def test_the_checks_catch_a_run_that_does_not_restore(releases: Releases) -> Non
         assert matrix.calls[k - 1 :] == ["PutObject", "PutObject", "PutObject", "DeleteObject"]
         copy = matrix.holder.fork()
         try:
-            with pointing_at(copy.endpoint), mock.patch.object(deploy, "_abandon", _reraise):
+            with pointing_at(copy.endpoint), mock.patch.object(recovery, "abandon", _reraise):
                 verdict = Run(matrix.command, releases, matrix.calls)(ERROR, k)
         finally:
             matrix.holder.drop(copy)
