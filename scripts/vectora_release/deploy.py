@@ -212,7 +212,12 @@ def _execute(
     if dry_run:
         return report
     ledger = target.ledger
-    if plan.empty and validator is None and not recovery.interrupted(target):
+    if (
+        plan.empty
+        and validator is None
+        and _is_current(ledger.current(), manifest)
+        and not recovery.interrupted(target)
+    ):
         report.outcome = "up_to_date"
         return report
     lock = ledger.acquire(target.config.lock_lease_seconds, f"{kind} {manifest.release_id}")
@@ -221,10 +226,12 @@ def _execute(
         desired, plan = planner()  # again, under the lock: live state may have moved
         report.plan = plan.describe()
         _verify(target, desired, plan)
-        if plan.empty:
+        current = ledger.current()
+        # Nothing to change and the ledger agrees: up to date. Nothing to change but the ledger
+        # names another release (aliases moved back by hand…): the run below records it.
+        if plan.empty and _is_current(current, manifest):
             report.outcome = "up_to_date"
-            current = ledger.current()
-            if validator is not None and current and current.manifest_sha256 == manifest.sha256:
+            if validator is not None and current is not None:
                 outcome = validator(target, current, manifest)
                 current.validation = outcome.to_dict()
                 ledger.save(current)
@@ -273,6 +280,8 @@ def _execute(
             ) from exc
         try:
             _fill_record(record, desired, plan, result)
+            if plan.empty:
+                record.steps_done.append("live already ran this release; recorded it")
             if validator is not None:
                 outcome = validator(target, record, manifest)
                 record.validation = report.validation = outcome.to_dict()
@@ -298,6 +307,11 @@ def _execute(
         return report
     finally:
         _release(target, lock)
+
+
+def _is_current(current: DeploymentRecord | None, manifest: Manifest) -> bool:
+    """Whether the environment's current ledger record is of this release."""
+    return current is not None and current.manifest_sha256 == manifest.sha256
 
 
 def _release(target: Target, lock: Lock) -> None:

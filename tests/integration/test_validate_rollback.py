@@ -459,6 +459,31 @@ def test_rollback_redeploys_from_the_store_when_versions_are_gone(env: Env) -> N
     assert env.ok("drift", "--env", "dev")["drifted"] is False
 
 
+@pytest.mark.slow
+def test_rollback_after_aliases_were_moved_back_by_hand_records_it(env: Env) -> None:
+    """Live already runs r1 (someone moved the aliases back) while the ledger names r2: the
+    rollback changes nothing in Lambda but records r1, so the ledger tells the truth again."""
+    env.publish("r1", "r2")
+    env.deploy_validated("r1")
+    r1_versions = env.aliases()
+    second = env.deploy_validated("r2")
+    for fn, version in r1_versions.items():
+        env.lam.update_alias(FunctionName=env.resource(fn), Name=ALIAS, FunctionVersion=version)
+    assert env.cli("drift", "--env", "dev")[0] == 1
+
+    report = env.ok("rollback", "--env", "dev", "--reason", "aliases already moved")
+
+    assert report["outcome"] == "succeeded" and report["record_id"]
+    assert not {"UpdateAlias", *CODE_OR_CONFIG_WRITES} & set(env.calls.calls)
+    record = env.record(report["record_id"])
+    assert record["kind"] == "rollback" and record["undoes"] == second["record_id"]
+    assert record["release_id"] == env.releases.release_id("r1")
+    assert record["validation"]["status"] == "passed"
+    assert "live already ran this release; recorded it" in record["steps_done"]
+    assert env.ledger().current().id == report["record_id"]
+    assert env.ok("drift", "--env", "dev")["drifted"] is False
+
+
 def test_rollback_with_nothing_earlier_exits_2(env: Env) -> None:
     env.publish("r1")
     deployed = env.deploy("r1")
