@@ -127,12 +127,14 @@ def release_planner(
         desired = desired_state(
             target.config, target.spec, manifest, artifacts, resolved, prefix, declared
         )
-        layer_arns = {
-            layer.layer: find_layer_version(
-                target.lam, layer.resource, layer.sha256, layer.code_sha256
+        with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:
+            found = pool.map(
+                lambda layer: find_layer_version(
+                    target.lam, layer.resource, layer.sha256, layer.code_sha256
+                ),
+                desired.layers,
             )
-            for layer in desired.layers
-        }
+            layer_arns = dict(zip((layer.layer for layer in desired.layers), found, strict=True))
         return desired, make_plan(desired, functions, layer_arns, bundle_live, prefix)
 
     return planner

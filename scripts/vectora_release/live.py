@@ -61,6 +61,11 @@ def _version_state(conf: dict[str, Any]) -> VersionState:
 
 
 def read_function(lam: Any, resource: str) -> FunctionLive:
+    """$LATEST, tags and reserved concurrency (GetFunction) and what alias ``live`` runs.
+
+    Two calls: GetFunctionConfiguration qualified by the alias returns the configuration of
+    the version the alias points to, its number included.
+    """
     try:
         response = lam.get_function(FunctionName=resource)
     except ClientError as exc:
@@ -71,16 +76,13 @@ def read_function(lam: Any, resource: str) -> FunctionLive:
     latest = _version_state(response["Configuration"])
     alias = None
     try:
-        target = lam.get_alias(FunctionName=resource, Name=ALIAS)["FunctionVersion"]
         alias = _version_state(
-            lam.get_function_configuration(FunctionName=resource, Qualifier=target)
+            lam.get_function_configuration(FunctionName=resource, Qualifier=ALIAS)
         )
     except ClientError as exc:
         if error_code(exc) != "ResourceNotFoundException":
             raise
-    concurrency = lam.get_function_concurrency(FunctionName=resource).get(
-        "ReservedConcurrentExecutions"
-    )
+    concurrency = (response.get("Concurrency") or {}).get("ReservedConcurrentExecutions")
     return FunctionLive(
         resource=resource,
         exists=True,

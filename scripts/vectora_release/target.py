@@ -63,7 +63,6 @@ class Target:
         Returns values and the set of keys whose values are secrets (never to be shown).
         """
         declared = declared or self.declared_env(functions)
-        ssm = self.aws.ssm(self.spec.region)
         cache: dict[str, str] = {}
         out = {}
         for function in functions:
@@ -71,7 +70,8 @@ class Target:
             for key, value in declared[function].items():
                 if value.startswith(SSM_PREFIX):
                     name = value[len(SSM_PREFIX) :]
-                    if name not in cache:
+                    if name not in cache:  # the SSM client is made only when needed
+                        ssm = self.aws.ssm(self.spec.region)
                         cache[name] = _ssm_value(ssm, name, self.name, key)
                     values[key] = cache[name]
                     secret.add(key)
