@@ -17,6 +17,7 @@ from .errors import CheckFailedError
 from .local_aws import embedded_aws
 from .report import say, table
 from .scratch import commit_all, make_scratch_repo
+from .status import status_table
 
 
 class Story:
@@ -100,7 +101,12 @@ def _tell(story: Story, repo: Path) -> None:
 
     story.chapter("4. promote dev → stage → prod: the exact same bytes")
     _, report = cli("promote", "--from", "dev", "--to", "stage")
-    check("stage validation passed and matches dev's metrics", _validation(report) == "passed")
+    check(
+        "stage validation passed and its e2e metrics match dev's",
+        _validation(report) == "passed" and _passed(report, "compare"),
+    )
+    _, same = cli("diff", "dev", "stage")
+    check("dev and stage run byte-identical code and layers", bool(same) and not same["differs"])
     _, report = cli("promote", "--from", "stage", "--to", "prod")
     check("prod validation passed", _validation(report) == "passed")
     _, same = cli("diff", "stage", "prod")
@@ -111,12 +117,24 @@ def _tell(story: Story, repo: Path) -> None:
     _, fix = cli("build", "--out", str(repo / "dist"))
     cli("publish", "--manifest", str(repo / "dist" / "manifest.json"))
     cli("deploy", "--env", "stage", "--commit", fix["commit"], expect=2)
+    _, rows = cli("status", "--env", "stage")
+    check(
+        f"stage still runs {release}",
+        bool(rows) and rows[0]["commit"] == first["commit"],
+        str(rows and rows[0].get("version")),
+    )
 
     story.chapter("6. a defective release: newsletter-v2 loses NEWSLETTERS_BUCKET")
     _bump(repo, "0.2.0", _drop_newsletters_bucket)
     _, bad = cli("build", "--out", str(repo / "dist"))
     cli("publish", "--manifest", str(repo / "dist" / "manifest.json"))
-    cli("deploy", "--env", "dev", "--commit", bad["commit"], "--validate", expect=1)
+    _, failed = cli("deploy", "--env", "dev", "--commit", bad["commit"], "--validate", expect=1)
+    check(
+        "its validation failed the contract and smoke checks",
+        _validation(failed) == "failed"
+        and not _passed(failed, "contract")
+        and not _passed(failed, "smoke"),
+    )
     _, records = cli("history", "--env", "dev")
     check(
         "the defective deploy is recorded as rolled back",
@@ -127,27 +145,30 @@ def _tell(story: Story, repo: Path) -> None:
 
     story.chapter("7. where everything runs now")
     _, rows = cli("status")
-    for row in rows or []:
+    rows = rows or []
+    check("status lists dev, stage and prod", [r["env"] for r in rows] == ["dev", "stage", "prod"])
+    for row in rows:
         check(
             f"{row['env']} runs {release} (validated)",
             row["version"] == first["version"]
             and row["commit"] == first["commit"]
             and row["validated"] == "passed",
         )
-    say(
-        "\n"
-        + table(
-            ("env", "version", "commit", "validated"),
-            [
-                (r["env"], r["version"], (r["commit"] or "-")[:7], r["validated"])
-                for r in rows or []
-            ],
-        )
-    )
+    say("\n" + status_table(rows))
 
 
 def _validation(report: Any) -> str | None:
     return ((report or {}).get("validation") or {}).get("status")
+
+
+def _passed(report: Any, check: str) -> bool:
+    """Whether the report's validation ran ``check`` and every such check passed."""
+    checks = [c for c in _checks(report) if c["check"] == check]
+    return bool(checks) and all(c["result"] == "pass" for c in checks)
+
+
+def _checks(report: Any) -> list[dict[str, Any]]:
+    return ((report or {}).get("validation") or {}).get("checks") or []
 
 
 def _outcome(report: Any) -> str | None:
