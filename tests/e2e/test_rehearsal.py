@@ -27,7 +27,14 @@ from vectora_release.config import load_config
 from vectora_release.live import ALIAS
 from vectora_release.scratch import commit_all, git
 from vectora_release.versioning import release_changelog
-from workflow_runner import EXPRESSION, Rehearsal, RehearsalError, Workflow, WorkflowRun
+from workflow_runner import (
+    EXPRESSION,
+    Rehearsal,
+    RehearsalError,
+    StepResult,
+    Workflow,
+    WorkflowRun,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -220,6 +227,34 @@ def prepare_release(repo: Path, version: str) -> None:
 
 def github_release(rehearsal: Rehearsal, tag: str) -> dict[str, Any]:
     return json.loads((rehearsal.releases / tag / "release.json").read_text(encoding="utf-8"))
+
+
+def aws_state() -> dict[str, Any]:
+    """Everything a deploy writes: S3 objects, function versions and aliases, layer versions."""
+    aws = Aws()
+    s3, lam = aws.s3(), aws.lambda_()
+    state: dict[str, Any] = {}
+    for bucket in sorted(b["Name"] for b in s3.list_buckets()["Buckets"]):
+        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+        state[bucket] = sorted((o["Key"], o["ETag"]) for p in pages for o in p.get("Contents", []))
+    for fn in lam.list_functions(FunctionVersion="ALL")["Functions"]:
+        name = fn["FunctionName"]
+        state.setdefault(name, []).append((fn["Version"], fn["CodeSha256"]))
+        aliases = lam.list_aliases(FunctionName=name)["Aliases"]
+        state[f"{name} aliases"] = sorted((a["Name"], a["FunctionVersion"]) for a in aliases)
+    for layer in lam.list_layers()["Layers"]:
+        versions = lam.list_layer_versions(LayerName=layer["LayerName"])["LayerVersions"]
+        state[layer["LayerName"]] = sorted(v["LayerVersionArn"] for v in versions)
+    return state
+
+
+def outcomes(run: WorkflowRun) -> dict[str, str]:
+    return {key: job.outcome for key, job in run.jobs.items()}
+
+
+def failed_step(run: WorkflowRun, job: str) -> StepResult:
+    (step,) = [s for s in run.job(job).steps if s.outcome == "failure"]
+    return step
 
 
 # -- fast: the rehearsal knows every expression, refuses the unknown ------------------------------
@@ -434,6 +469,29 @@ def test_release_refuses_a_tag_without_release_notes_before_deploying_anything(
     assert outcomes == {
         "check": "failure", "stage": "skipped", "prod": "skipped", "github-release": "skipped"
     }  # fmt: skip
+
+
+def test_main_stops_on_a_broken_config_before_building_anything(
+    project: Path, rehearsal: Rehearsal
+) -> None:
+    """`config check` runs before the build: a client config naming an ingestion profile that
+    canonical/ lacks fails main.yml there, with the file and key, and nothing is published."""
+    client = project / "client-config-examples" / "lai_weekly.yaml"
+    client.write_text(client.read_text(encoding="utf-8").replace("profile: default", "profile: x"))
+    c2 = commit_all(project, "a client config naming an unknown ingestion profile")
+    cli(project, "bootstrap", "--env", "dev")
+    run = rehearsal.run("main", event="push", sha=c2)
+    assert outcomes(run) == {"build": "failure", "deploy-dev": "skipped"}, run.log()
+    step = failed_step(run, "build")
+    assert step.run == "vectora-release config check" and step.returncode == 2
+    assert (
+        "::error title=vectora-release::client-config-examples/lai_weekly.yaml: "
+        "ingestion.profile: 'x' not found" in step.stdout
+    )
+    build = run.job("build")
+    assert [s.outcome for s in build.steps][build.steps.index(step) + 1 :] == ["skipped"] * 4
+    assert not (build.workspace / "dist").exists()
+    assert aws_state()["vectora-inbox-artifacts"] == [], "nothing published"
 
 
 # -- the story, end to end ----------------------------------------------------------------------

@@ -247,11 +247,14 @@ def test_main_builds_publishes_and_deploys_under_dev() -> None:
     assert deploy["needs"] == "build"
     order = [s.get("uses", s.get("run", "")) for s in steps(build)]
     index = {
+        "config check": order.index("vectora-release config check"),
         "build": next(i for i, s in enumerate(order) if "vectora-release build" in s),
         "attest": next(i for i, s in enumerate(order) if s.startswith(ATTEST_ACTION)),
         "publish": next(i for i, s in enumerate(order) if "vectora-release publish" in s),
     }
-    assert index["build"] < index["attest"] < index["publish"]
+    assert index["config check"] < index["build"] < index["attest"] < index["publish"], (
+        "a broken release.yaml, canonical/ or client config stops main.yml before it builds"
+    )
     assert uses(build, ATTEST_ACTION)[0]["with"]["subject-path"] == "dist/*.zip"
     assert runs(deploy)[-1] == 'vectora-release deploy --env dev --commit "$GITHUB_SHA" --validate'
 
