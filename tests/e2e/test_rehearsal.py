@@ -27,7 +27,14 @@ from vectora_release.config import load_config
 from vectora_release.live import ALIAS
 from vectora_release.scratch import commit_all, git
 from vectora_release.versioning import release_changelog
-from workflow_runner import EXPRESSION, Rehearsal, RehearsalError, Workflow, WorkflowRun
+from workflow_runner import (
+    EXPRESSION,
+    Rehearsal,
+    RehearsalError,
+    StepResult,
+    Workflow,
+    WorkflowRun,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -95,6 +102,8 @@ EXPECTED = {
     ],
     "release": [
         *_setup("check", depth=0),
+        *_setup("find-release"),
+        _aws("find-release"),
         *_setup("stage"),
         _aws("stage"),
         *_setup("prod"),
@@ -220,6 +229,34 @@ def prepare_release(repo: Path, version: str) -> None:
 
 def github_release(rehearsal: Rehearsal, tag: str) -> dict[str, Any]:
     return json.loads((rehearsal.releases / tag / "release.json").read_text(encoding="utf-8"))
+
+
+def aws_state() -> dict[str, Any]:
+    """Everything a deploy writes: S3 objects, function versions and aliases, layer versions."""
+    aws = Aws()
+    s3, lam = aws.s3(), aws.lambda_()
+    state: dict[str, Any] = {}
+    for bucket in sorted(b["Name"] for b in s3.list_buckets()["Buckets"]):
+        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+        state[bucket] = sorted((o["Key"], o["ETag"]) for p in pages for o in p.get("Contents", []))
+    for fn in lam.list_functions(FunctionVersion="ALL")["Functions"]:
+        name = fn["FunctionName"]
+        state.setdefault(name, []).append((fn["Version"], fn["CodeSha256"]))
+        aliases = lam.list_aliases(FunctionName=name)["Aliases"]
+        state[f"{name} aliases"] = sorted((a["Name"], a["FunctionVersion"]) for a in aliases)
+    for layer in lam.list_layers()["Layers"]:
+        versions = lam.list_layer_versions(LayerName=layer["LayerName"])["LayerVersions"]
+        state[layer["LayerName"]] = sorted(v["LayerVersionArn"] for v in versions)
+    return state
+
+
+def outcomes(run: WorkflowRun) -> dict[str, str]:
+    return {key: job.outcome for key, job in run.jobs.items()}
+
+
+def failed_step(run: WorkflowRun, job: str) -> StepResult:
+    (step,) = [s for s in run.job(job).steps if s.outcome == "failure"]
+    return step
 
 
 # -- fast: the rehearsal knows every expression, refuses the unknown ------------------------------
@@ -432,8 +469,105 @@ def test_release_refuses_a_tag_without_release_notes_before_deploying_anything(
         f"and prod would be deployed before the GitHub Release job fails on the notes ({outcomes})"
     )
     assert outcomes == {
-        "check": "failure", "stage": "skipped", "prod": "skipped", "github-release": "skipped"
+        "check": "failure", "find-release": "skipped", "stage": "skipped", "prod": "skipped",
+        "github-release": "skipped",
     }  # fmt: skip
+
+
+def test_main_stops_on_a_broken_config_before_building_anything(
+    project: Path, rehearsal: Rehearsal
+) -> None:
+    """`config check` runs before the build: a client config naming an ingestion profile that
+    canonical/ lacks fails main.yml there, with the file and key, and nothing is published."""
+    client = project / "client-config-examples" / "lai_weekly.yaml"
+    client.write_text(client.read_text(encoding="utf-8").replace("profile: default", "profile: x"))
+    c2 = commit_all(project, "a client config naming an unknown ingestion profile")
+    cli(project, "bootstrap", "--env", "dev")
+    run = rehearsal.run("main", event="push", sha=c2)
+    assert outcomes(run) == {"build": "failure", "deploy-dev": "skipped"}, run.log()
+    step = failed_step(run, "build")
+    assert step.run == "vectora-release config check" and step.returncode == 2
+    assert (
+        "::error title=vectora-release::client-config-examples/lai_weekly.yaml: "
+        "ingestion.profile: 'x' not found" in step.stdout
+    )
+    build = run.job("build")
+    assert [s.outcome for s in build.steps][build.steps.index(step) + 1 :] == ["skipped"] * 4
+    assert not (build.workspace / "dist").exists()
+    assert aws_state()["vectora-inbox-artifacts"] == [], "nothing published"
+
+
+def test_release_shows_the_reviewer_the_validated_release_before_approval_and_writes_nothing(
+    project: Path, rehearsal: Rehearsal
+) -> None:
+    """Before stage's approval, job find-release (read-only observe role) finds the release
+    main.yml published for the tagged commit, checks that it passed validation in dev and
+    shows the plan for stage — without taking a lock or writing anything."""
+    for env in ("dev", "stage"):
+        cli(project, "bootstrap", "--env", env)
+    prepare_release(project, "0.1.0")
+    c1 = commit_all(project, "Release 0.1.0")
+    rehearse(rehearsal, "main", event="push", ref="refs/heads/main", sha=c1)
+    git(project, "tag", "-a", "v0.1.0", "-m", "0.1.0", c1)
+    before = aws_state()
+    assert before["vectora-inbox-ingest-v2-dev aliases"] == [("live", "1")], "sees a deploy"
+
+    run = rehearsal.run(
+        "release", event="push", ref="refs/tags/v0.1.0", sha=c1, jobs=("check", "find-release")
+    )
+
+    assert run.ok, run.log()
+    job = run.job("find-release")
+    assert (job.environment, job.assumed_role) == ("observe", role_arn("observe"))
+    fetch, dry_run = job.steps[-2:]
+    assert "fetched 0.1.0+" + c1[:7] in fetch.stderr
+    assert f"plan for 0.1.0+{c1[:7]} → stage (dry run, nothing changed)" in dry_run.stderr
+    assert f"## promote 0.1.0+{c1[:7]} → stage: planned" in job.summary
+    assert aws_state() == before, "the pre-approval check wrote to AWS"
+
+
+def test_release_stops_before_any_approval_for_a_commit_not_validated_in_dev(
+    project: Path, rehearsal: Rehearsal
+) -> None:
+    """A tag whose commit was never published, or was deployed to dev but not validated there,
+    fails in find-release with an error annotation saying which; stage (the first approval)
+    and everything after it are skipped, and nothing was written."""
+    for env in ("dev", "stage"):
+        cli(project, "bootstrap", "--env", env)
+    prepare_release(project, "0.1.0")
+    c1 = commit_all(project, "Release 0.1.0")
+    git(project, "tag", "-a", "v0.1.0", "-m", "0.1.0", c1)
+    stopped = {
+        "check": "success", "find-release": "failure", "stage": "skipped", "prod": "skipped",
+        "github-release": "skipped",
+    }  # fmt: skip
+
+    # 1. main.yml never published this commit (it failed, or the tag came first)
+    before = aws_state()
+    run = rehearsal.run("release", event="push", ref="refs/tags/v0.1.0", sha=c1)
+    assert outcomes(run) == stopped, run.log()
+    step = failed_step(run, "find-release")
+    assert step.run and step.run.startswith("vectora-release fetch --commit")
+    assert step.returncode == 2
+    annotation = f"::error title=vectora-release::no release published for commit {c1}"
+    assert annotation in step.stdout, step.stdout
+    assert run.job("find-release").steps[-1].outcome == "skipped"
+    assert aws_state() == before
+
+    # 2. published and deployed to dev, but never validated there
+    cli(project, "build", "--out", str(project / "dist"))
+    cli(project, "publish", "--manifest", str(project / "dist" / "manifest.json"))
+    cli(project, "deploy", "--env", "dev", "--commit", c1)
+    before = aws_state()
+    run = rehearsal.run("release", event="push", ref="refs/tags/v0.1.0", sha=c1)
+    assert outcomes(run) == stopped, run.log()
+    step = failed_step(run, "find-release")
+    assert step.run and step.run.startswith("vectora-release promote --from dev --to stage")
+    assert step.returncode == 2
+    annotation = f"::error title=vectora-release::release 0.1.0+{c1[:7]} in dev has not passed"
+    assert annotation in step.stdout, step.stdout
+    assert aws_state() == before
+    assert cli(project, "history", "--env", "stage") == []
 
 
 # -- the story, end to end ----------------------------------------------------------------------
@@ -458,8 +592,10 @@ def test_rehearsal_of_merge_release_rollback_and_drift(project: Path, rehearsal:
     git(project, "tag", "-a", "v0.1.0", "-m", "0.1.0", c1)
     run = rehearse(rehearsal, "release", event="push", ref="refs/tags/v0.1.0", sha=c1)
     assert [(j.key, j.environment) for j in run.jobs.values()] == [
-        ("check", None), ("stage", "stage"), ("prod", "prod"), ("github-release", None),
+        ("check", None), ("find-release", "observe"), ("stage", "stage"), ("prod", "prod"),
+        ("github-release", None),
     ]  # fmt: skip
+    assert run.job("find-release").assumed_role == role_arn("observe")
     assert run.job("github-release").assumed_role is None  # no AWS credentials there
     assert run.job("stage").concurrency["group"] == "deploy-stage"
     for env in ("stage", "prod"):

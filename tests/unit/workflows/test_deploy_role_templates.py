@@ -2,11 +2,13 @@
 
 Rendered with string.Template like bootstrap renders iam/function-*.json; the trust policy only
 admits GitHub jobs of one repository's one environment, and every write a deploy role may make
-is scoped to its own environment (publishing releases: the dev role only).
+is scoped to its own environment (publishing releases: the dev role only). The read-only observe
+role reads what release.yml's pre-approval check of a tag reads, and can write nothing.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 import string
@@ -25,6 +27,50 @@ VALUES = {
 WRITE_VERB = re.compile(r":(Create|Update|Put|Delete|Publish|Tag|Invoke|Pass)")
 DEV_ROLE = "arn:aws:iam::123456789012:role/vectora-inbox-deploy-dev"
 
+# What release.yml's job find-release reads with the observe role (`fetch --manifest-only`, then
+# `promote --from dev --to stage --dry-run`), as recorded on the embedded AWS for a release
+# running in dev and an older one in stage; S3 HeadObject is authorised as s3:GetObject and
+# ListObjectsV2 as s3:ListBucket. An `ssm:` value of stage adds ssm:GetParameter.
+SHA = "8a2217909adc292129b51a8c0df16c0d1e02111e"
+STORE = "arn:aws:s3:::vectora-inbox-artifacts"
+CONFIG = "arn:aws:s3:::vectora-inbox-config"
+FUNCTION = "arn:aws:lambda:eu-west-3:123456789012:function:vectora-inbox-ingest-v2"
+LAYER = "arn:aws:lambda:eu-west-3:123456789012:layer:vectora-inbox-vectora-core"
+PRE_APPROVAL_READS = [
+    ("s3:ListBucket", STORE),
+    ("s3:GetObject", f"{STORE}/index/commits/{SHA}"),
+    ("s3:GetObject", f"{STORE}/releases/0.1.0/{SHA}/manifest.json"),
+    ("s3:GetObject", f"{STORE}/releases/0.1.0/{SHA}/config-bundle-0.1.0.zip"),
+    ("s3:GetObject", f"{STORE}/ledger/dev/current.json"),
+    ("s3:GetObject", f"{STORE}/ledger/dev/records/20261116T080000.000000Z-2b8378.json"),
+    ("s3:ListBucket", f"{CONFIG}-dev"),
+    ("s3:GetObject", f"{CONFIG}-dev/releases/0.1.0+8a22179/canonical/README.md"),
+    ("s3:ListBucket", f"{CONFIG}-stage"),
+    ("s3:GetObject", f"{CONFIG}-stage/releases/0.0.9+60895c8/clients/lai_weekly.yaml"),
+    *[
+        (f"lambda:{action}", f"{FUNCTION}-{env}")
+        for action in ("GetFunction", "GetAlias", "GetFunctionConfiguration")
+        for env in ("dev", "stage")
+    ],
+    ("lambda:GetFunctionConfiguration", f"{FUNCTION}-stage:3"),
+    ("lambda:GetFunctionConcurrency", f"{FUNCTION}-stage"),
+    ("lambda:ListLayerVersions", "*"),
+    ("lambda:GetLayerVersion", f"{LAYER}-dev:2"),
+    ("lambda:GetLayerVersion", f"{LAYER}-stage:1"),
+    ("ssm:GetParameter", "arn:aws:ssm:eu-west-3:123456789012:parameter/vectora-inbox/stage/token"),
+]
+# What the promotion itself writes (after the approval, with the stage deploy role).
+PROMOTION_WRITES = [
+    ("s3:PutObject", f"{STORE}/ledger/stage/lock.json"),
+    ("s3:DeleteObject", f"{STORE}/ledger/stage/lock.json"),
+    ("s3:PutObject", f"{STORE}/ledger/stage/records/20261116T090000.000000Z-0c1d2e.json"),
+    ("s3:PutObject", f"{CONFIG}-stage/releases/0.1.0+8a22179/clients/lai_weekly.yaml"),
+    ("lambda:PublishLayerVersion", f"{LAYER}-stage"),
+    ("lambda:UpdateFunctionCode", f"{FUNCTION}-stage"),
+    ("lambda:PublishVersion", f"{FUNCTION}-stage"),
+    ("lambda:UpdateAlias", f"{FUNCTION}-stage:live"),
+]
+
 
 def render(name: str, env: str) -> dict[str, Any]:
     text = (ROOT / "iam" / name).read_text(encoding="utf-8")
@@ -33,6 +79,35 @@ def render(name: str, env: str) -> dict[str, Any]:
 
 def as_list(value: str | list[str]) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
+
+
+def allows(
+    policy: dict[str, Any], action: str, resource: str, context: dict[str, str] | None = None
+) -> bool:
+    """Whether an identity policy grants ``action`` on ``resource`` to a caller with ``context``
+    (the request's condition keys; a condition on any other key fails the test)."""
+    for statement in policy["Statement"]:
+        assert "NotAction" not in statement and "NotResource" not in statement, statement["Sid"]
+        if statement["Effect"] != "Allow" or action not in as_list(statement["Action"]):
+            continue
+        # IAM's `*` matches any characters, `/` and `:` included, as fnmatch's does.
+        patterns = as_list(statement["Resource"])
+        if not any(fnmatch.fnmatchcase(resource, pattern) for pattern in patterns):
+            continue
+        if holds(statement.get("Condition", {}), context or {}):
+            return True
+    return False
+
+
+def holds(condition: dict[str, dict[str, Any]], context: dict[str, str]) -> bool:
+    for operator, tests in condition.items():
+        for key, value in tests.items():
+            assert operator in ("StringEquals", "StringNotEquals") and key in context, (
+                f"cannot evaluate {operator} {key}"
+            )
+            if (context[key] in as_list(value)) != (operator == "StringEquals"):
+                return False
+    return True
 
 
 @pytest.mark.parametrize("env", ["dev", "stage", "prod", "observe"])
@@ -96,3 +171,18 @@ def test_observe_role_only_reads() -> None:
         for action in as_list(statement["Action"]):
             assert not WRITE_VERB.search(action), action
             assert re.match(r"^(lambda|s3|ssm|sts):(Get|List)", action), action
+
+
+def test_observe_role_reads_what_the_pre_approval_check_of_a_tag_reads() -> None:
+    policy = render("observe-policy.json", "observe")
+    missing = [(a, r) for a, r in PRE_APPROVAL_READS if not allows(policy, a, r)]
+    assert missing == [], "release.yml's find-release job would be denied these reads"
+
+
+def test_observe_role_cannot_write_what_a_promotion_writes() -> None:
+    observe = render("observe-policy.json", "observe")
+    assert [(a, r) for a, r in PROMOTION_WRITES if allows(observe, a, r)] == []
+    # The negative control: the stage deploy role, which promotes after the approval, can.
+    stage = render("deploy-policy.json", "stage")
+    caller = {"aws:PrincipalArn": "arn:aws:iam::123456789012:role/vectora-inbox-deploy-stage"}
+    assert [(a, r) for a, r in PROMOTION_WRITES if not allows(stage, a, r, caller)] == []

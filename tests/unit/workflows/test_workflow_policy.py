@@ -2,8 +2,9 @@
 
 Triggers, permissions per job, environments, OIDC-only AWS access, actions pinned by full
 commit SHA, deploy concurrency that never drops a pending run, no expression expanded inside a
-shell script, thin steps, a release workflow that never builds — and every `vectora-release`
-command a workflow runs exists in the CLI.
+shell script, thin steps, a release workflow that never builds and checks a tag's release
+read-only before anyone is asked to approve it — and every `vectora-release` command a workflow
+runs exists in the CLI.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ ATTEST_ACTION = "actions/attest-build-provenance"
 ROLE_FROM_ENVIRONMENT = "${{ vars.AWS_ROLE_ARN }}"
 # Commands that change an environment; with --dry-run they only read.
 MUTATING = ("deploy", "promote", "rollback", "bootstrap", "gc")
+# Commands that never write to AWS (`validate` writes its outcome into the ledger).
+READ_ONLY = ("fetch", "status", "history", "drift", "diff", "version", "config")
 PINNED_LINE = re.compile(
     r"^\s*(?:-\s+)?uses:\s+(?P<action>[\w.-]+/[\w./-]+)@(?P<sha>[0-9a-f]{40})"
     r"\s+#\s+v\d+(?:\.\d+){0,2}\s*$"
@@ -133,6 +136,29 @@ def changes_environment(job: dict[str, Any]) -> bool:
 def environment_of(job: dict[str, Any]) -> str | None:
     env = job.get("environment")
     return env.get("name") if isinstance(env, dict) else env
+
+
+def needs(job: dict[str, Any]) -> list[str]:
+    value = job.get("needs", [])
+    return [value] if isinstance(value, str) else list(value)
+
+
+def upstream(name: str, job_id: str) -> set[str]:
+    """Every job ``job_id`` waits for, directly or through other jobs."""
+    found: set[str] = set()
+    todo = needs(jobs(name)[job_id])
+    while todo:
+        need = todo.pop()
+        if need not in found:
+            found.add(need)
+            todo += needs(jobs(name)[need])
+    return found
+
+
+def only_reads(tokens: list[str]) -> bool:
+    """Whether a `vectora-release` invocation cannot write to AWS."""
+    path = command_path(tokens)
+    return bool(path) and (path[0] in READ_ONLY or (path[0] in MUTATING and "--dry-run" in tokens))
 
 
 # -- the set of workflows -----------------------------------------------------------------------
@@ -247,11 +273,14 @@ def test_main_builds_publishes_and_deploys_under_dev() -> None:
     assert deploy["needs"] == "build"
     order = [s.get("uses", s.get("run", "")) for s in steps(build)]
     index = {
+        "config check": order.index("vectora-release config check"),
         "build": next(i for i, s in enumerate(order) if "vectora-release build" in s),
         "attest": next(i for i, s in enumerate(order) if s.startswith(ATTEST_ACTION)),
         "publish": next(i for i, s in enumerate(order) if "vectora-release publish" in s),
     }
-    assert index["build"] < index["attest"] < index["publish"]
+    assert index["config check"] < index["build"] < index["attest"] < index["publish"], (
+        "a broken release.yaml, canonical/ or client config stops main.yml before it builds"
+    )
     assert uses(build, ATTEST_ACTION)[0]["with"]["subject-path"] == "dist/*.zip"
     assert runs(deploy)[-1] == 'vectora-release deploy --env dev --commit "$GITHUB_SHA" --validate'
 
@@ -260,7 +289,7 @@ def test_release_promotes_through_stage_then_prod_with_approvals() -> None:
     release = jobs("release")
     assert environment_of(release["stage"]) == "stage"
     assert environment_of(release["prod"]) == "prod"
-    assert release["stage"]["needs"] == "check"
+    assert needs(release["stage"]) == ["check", "find-release"]
     assert release["prod"]["needs"] == "stage"
     assert release["github-release"]["needs"] == "prod"
     assert environment_of(release["check"]) is None and not assumes_aws(release["check"])
@@ -273,6 +302,49 @@ def test_release_promotes_through_stage_then_prod_with_approvals() -> None:
     )
     checkout = steps(release["check"])[0]
     assert checkout["with"]["fetch-depth"] == 0, "origin/main is needed to prove reachability"
+
+
+def test_release_checks_the_tags_release_read_only_before_any_approval() -> None:
+    """A reviewer is never asked to approve a tag that cannot deploy: before stage, the first
+    job with reviewers, a job under the read-only observe environment finds the release
+    published for the tagged commit and checks (dry run) that it passed validation in dev."""
+    release = jobs("release")
+    job = release["find-release"]
+    assert environment_of(job) == OBSERVE
+    assert job["permissions"] == {"contents": "read", "id-token": "write"}
+    assert needs(job) == ["check"], "only for a tag that matches VERSION on a commit of main"
+    assert "find-release" in needs(release["stage"]), "stage's approval waits for the check"
+    before_stage = upstream("release", "stage")
+    assert before_stage == {"check", "find-release"}
+    assert {environment_of(release[j]) for j in before_stage} <= {None, OBSERVE}, "no approval"
+    order = [s.get("uses", s.get("run", "")) for s in steps(job)]
+    credentials = next(i for i, s in enumerate(order) if s.startswith(AWS_ACTION + "@"))
+    commands = {i: tokens for i, s in enumerate(order) for tokens in tool_commands(s)}
+    (fetch,) = [i for i, tokens in commands.items() if command_path(tokens) == ["fetch"]]
+    assert commands[fetch][1:3] == ["--commit", "$GITHUB_SHA"]
+    assert "--manifest-only" in commands[fetch]
+    (dry_run,) = [i for i, tokens in commands.items() if command_path(tokens) == ["promote"]]
+    assert commands[dry_run] == [
+        "promote", "--from", "dev", "--to", "stage", "--commit", "$GITHUB_SHA", "--dry-run"
+    ]  # fmt: skip
+    assert credentials < fetch < dry_run
+    for step in steps(job):
+        assert not step.get("continue-on-error"), "a tag that cannot deploy must fail here"
+    stage_commands = [t for r in runs(release["stage"]) for t in tool_commands(r)]
+    assert [command_path(t) for t in stage_commands] == [["promote"]], (
+        "stage promotes; finding and checking the release happened before its approval"
+    )
+
+
+def test_jobs_of_the_observe_environment_only_read() -> None:
+    """observe has no reviewers and a read-only role: its jobs run only commands that read."""
+    observing = [(n, j, job) for n, j, job in all_jobs() if environment_of(job) == OBSERVE]
+    assert {(n, j) for n, j, _ in observing} == {("drift", "drift"), ("release", "find-release")}
+    for name, job_id, job in observing:
+        commands = [tokens for run in runs(job) for tokens in tool_commands(run)]
+        assert commands, f"{name}/{job_id}"
+        for tokens in commands:
+            assert only_reads(tokens), f"{name}/{job_id}: {tokens} may write"
 
 
 def test_rollback_runs_under_the_chosen_environment() -> None:
