@@ -22,9 +22,10 @@ def promote(
 
     By default the release is the one ``source`` runs now; ``commit`` names another one that
     passed validation there (a tag promoted after main moved on). Refused (exit 2) when the
-    release did not pass validation in ``source``; refused (exit 1) when ``source`` runs it
-    but drifted from its record. ``dest`` is validated against the metrics ``source``
-    recorded for it and rolled back automatically when that fails.
+    release did not pass validation in ``source``, or passed it without the e2e run whose
+    metrics ``dest`` is compared to; refused (exit 1) when ``source`` runs it but drifted from
+    its record. ``dest`` is validated against the metrics ``source`` recorded for it and
+    rolled back automatically when that fails.
     """
     current = source.ledger.current()
     record = current if commit is None else _validated_record(source, commit)
@@ -33,6 +34,12 @@ def promote(
     if not record.validated:
         raise PromotionError(
             f"release {record.release_id} in {source.name} has not passed validation",
+            f"run: vectora-release validate --env {source.name} --e2e",
+        )
+    if not (record.validation or {}).get("metrics"):
+        raise PromotionError(
+            f"release {record.release_id} passed validation in {source.name} without the e2e "
+            f"run, whose metrics {dest.name} is compared to",
             f"run: vectora-release validate --env {source.name} --e2e",
         )
     manifest = manifest_of(source, record)
