@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
     Cli = Callable[..., CliResult]
 
+STAGE_BUCKET = "vectora-inbox-artifacts-stage"
+
 
 def ok(cli: Cli, *args: str, config: Path | None = None) -> Any:
     """Run ``--json ARGS``; exit 0 expected; the JSON it printed."""
@@ -32,9 +34,26 @@ def validated_in_dev(
     assert report["status"] == "passed"
 
 
+def stage_with_its_own_bucket(released: Released, cli: Cli) -> Path:
+    """A release.yaml giving stage its own artifact bucket, and stage bootstrapped with it."""
+    config = released.variant(
+        "stage-bucket",
+        lambda text: text.replace(
+            "    requires_validated_in: dev\n",
+            f"    requires_validated_in: dev\n    artifact_bucket: {STAGE_BUCKET}\n",
+        ),
+    )
+    ok(cli, "bootstrap", "--env", "stage", config=config)
+    return config
+
+
 def stage_functions(released: Released) -> list[str]:
     target = released.target("stage")
     return [name for name in released.functions(target) if name.endswith("-stage")]
+
+
+def keys(s3: Any, bucket: str) -> list[str]:
+    return [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
 
 
 # -- the gate ------------------------------------------------------------------------------------
@@ -51,3 +70,27 @@ def test_a_release_validated_without_e2e_is_not_promoted(released: Released, cli
         assert result.calls.mutating == []
     assert stage_functions(released) == []
     assert stage.ledger.history() == []
+
+
+# -- another artifact bucket ---------------------------------------------------------------------
+def test_a_dry_run_to_another_artifact_bucket_plans_from_the_source_store(
+    released: Released, cli: Cli
+) -> None:
+    config = stage_with_its_own_bucket(released, cli)
+    validated_in_dev(released, cli, released.r1.manifest.commit, config)
+    s3 = released.target().s3
+
+    result = cli("--json", "promote", "--from", "dev", "--to", "stage", "--dry-run", config=config)
+
+    assert result.code == 0, result.err
+    report = result.json()
+    assert report["outcome"] == "planned" and report["kind"] == "promote"
+    manifest = released.r1.manifest
+    assert report["plan"][0] == (
+        f"CopyObject {len(manifest.artifacts)} artifacts of {manifest.release_id} "
+        f"s3://vectora-inbox-artifacts → s3://{STAGE_BUCKET} (server side, every digest verified)"
+    )
+    assert any(step.startswith("CreateFunction vectora-inbox-") for step in report["plan"])
+    assert result.calls.mutating == []
+    assert keys(s3, STAGE_BUCKET) == []
+    assert stage_functions(released) == []
