@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from vectora_release.config import load_config
+from vectora_release.live import ALIAS
+from vectora_release.store import ArtifactStore, release_prefix
+
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
@@ -56,6 +60,23 @@ def keys(s3: Any, bucket: str) -> list[str]:
     return [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
 
 
+def live_codes(released: Released, env: str) -> dict[str, Any]:
+    """Function → (its alias's CodeSha256, the CodeSha256 of each attached layer)."""
+    lam = released.target(env).lam
+    out = {}
+    for fn in released.config.functions:
+        conf = lam.get_function_configuration(
+            FunctionName=released.resource(fn, env), Qualifier=ALIAS
+        )
+        layers = []
+        for layer in conf.get("Layers", []):
+            name, _, number = layer["Arn"].rpartition(":")
+            version = lam.get_layer_version(LayerName=name, VersionNumber=int(number))
+            layers.append(version["Content"]["CodeSha256"])
+        out[fn] = (conf["CodeSha256"], layers)
+    return out
+
+
 # -- the gate ------------------------------------------------------------------------------------
 def test_a_release_validated_without_e2e_is_not_promoted(released: Released, cli: Cli) -> None:
     """stage is compared to dev's e2e metrics: without them, refuse before changing anything."""
@@ -93,4 +114,62 @@ def test_a_dry_run_to_another_artifact_bucket_plans_from_the_source_store(
     assert any(step.startswith("CreateFunction vectora-inbox-") for step in report["plan"])
     assert result.calls.mutating == []
     assert keys(s3, STAGE_BUCKET) == []
+    assert stage_functions(released) == []
+
+
+def test_promote_to_another_artifact_bucket_copies_and_verifies_server_side(
+    released: Released, cli: Cli
+) -> None:
+    config = stage_with_its_own_bucket(released, cli)
+    manifest = released.r1.manifest
+    validated_in_dev(released, cli, manifest.commit, config)
+
+    result = cli("--json", "promote", "--from", "dev", "--to", "stage", config=config)
+
+    assert result.code == 0, result.err
+    report = result.json()
+    assert report["outcome"] == "succeeded" and report["validation"]["status"] == "passed"
+    assert result.calls.calls.count("CopyObject") == len(manifest.artifacts)
+    stage = released.target("stage", config=load_config(config))
+    store = ArtifactStore(stage.s3, STAGE_BUCKET)
+    assert store.find(commit=manifest.commit).sha256 == manifest.sha256
+    for artifact in manifest.artifacts:
+        store.fetch(manifest, artifact.name)  # raises unless the bytes match the manifest
+    record = stage.ledger.current()
+    assert record is not None and record.id == report["record_id"]
+    assert record.artifact_bucket == STAGE_BUCKET and record.from_env == "dev"
+    assert live_codes(released, "stage") == live_codes(released, "dev")
+
+
+def test_a_copy_that_fails_verification_is_deleted_and_named(released: Released, cli: Cli) -> None:
+    config = stage_with_its_own_bucket(released, cli)
+    manifest = released.r1.manifest
+    validated_in_dev(released, cli, manifest.commit, config)
+    s3, shared = released.target().s3, released.config.artifact_bucket
+    key = release_prefix(manifest) + manifest.artifact("ingest-v2").file
+    tampered = s3.put_object(Bucket=shared, Key=key, Body=b"tampered")["VersionId"]
+
+    result = cli("promote", "--from", "dev", "--to", "stage", config=config)
+
+    assert result.code == 2, result.err
+    assert f"ingest-v2 copied from s3://{shared} failed verification" in result.err
+    assert "the copy was deleted" in result.err
+    assert "DeleteObject" in result.calls.mutating
+    listed = s3.list_object_versions(Bucket=STAGE_BUCKET, Prefix=key)
+    assert listed.get("Versions", []) == [] and listed.get("DeleteMarkers", []) == []
+    stage = released.target("stage", config=load_config(config))
+    assert stage_functions(released) == [] and stage.ledger.history() == []
+    assert stage.ledger.read_lock() is None
+
+    # an object at that key the copy did not write is named, and left where it is
+    s3.delete_object(Bucket=shared, Key=key, VersionId=tampered)
+    s3.put_object(Bucket=STAGE_BUCKET, Key=key, Body=b"put there by hand")
+
+    result = cli("promote", "--from", "dev", "--to", "stage", config=config)
+
+    assert result.code == 2, result.err
+    assert f"ingest-v2 in s3://{STAGE_BUCKET} failed verification" in result.err
+    assert "DeleteObject" not in result.calls.mutating
+    body = s3.get_object(Bucket=STAGE_BUCKET, Key=key)["Body"].read()
+    assert body == b"put there by hand"
     assert stage_functions(released) == []
