@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from vectora_release.config import load_config
+from vectora_release.ledger import ROLLED_BACK
 from vectora_release.live import ALIAS
 from vectora_release.store import ArtifactStore, release_prefix
 
@@ -173,3 +174,40 @@ def test_a_copy_that_fails_verification_is_deleted_and_named(released: Released,
     body = s3.get_object(Bucket=STAGE_BUCKET, Key=key)["Body"].read()
     assert body == b"put there by hand"
     assert stage_functions(released) == []
+
+
+# -- automatic rollback --------------------------------------------------------------------------
+def test_a_promotion_that_fails_validation_is_rolled_back(released: Released, cli: Cli) -> None:
+    r1 = released.r1.manifest
+    stage = released.target("stage")
+    validated_in_dev(released, cli, r1.commit)
+    ok(cli, "deploy", "--env", "stage", "--commit", r1.commit)
+    before, stage_r1 = released.aliases(stage), stage.ledger.current()
+    r2 = released.second_release().manifest
+    validated_in_dev(released, cli, r2.commit)
+    # dev's recorded metrics, twice the items: stage's run of r2 cannot match them
+    dev_ledger = released.target().ledger
+    record = dev_ledger.current()
+    assert record is not None and record.validation is not None
+    metrics = record.validation["metrics"]
+    record.validation["metrics"] = {**metrics, "items": metrics["items"] * 2}
+    dev_ledger.save(record)
+
+    result = cli("promote", "--from", "dev", "--to", "stage")
+
+    assert result.code == 1, result.err
+    assert "rolled back" in result.err and "compare metrics vs dev" in result.err
+    assert released.aliases(stage) == before
+    latest = stage.ledger.history(limit=1)[0]
+    assert latest.kind == "promote" and latest.from_env == "dev"
+    assert latest.release_id == r2.release_id and latest.outcome == ROLLED_BACK
+    assert latest.validation is not None and latest.validation["status"] == "failed"
+    assert any(step.startswith("restored ") for step in latest.steps_done)
+    current = stage.ledger.current()
+    assert current is not None and stage_r1 is not None and current.id == stage_r1.id
+    assert stage.ledger.read_lock() is None
+    code = stage.lam.get_function_configuration(
+        FunctionName=released.resource("normalize-score-v2", "stage"), Qualifier=ALIAS
+    )["CodeSha256"]
+    assert code == r1.artifact("normalize-score-v2").code_sha256
+    assert cli("drift", "--env", "stage").code == 0
