@@ -46,6 +46,7 @@ class Aws:
             read_timeout=120,
         )
         self._clients: dict[tuple[str, str], Any] = {}
+        self._account: str | None = None
 
     def client(self, service: str, region: str | None = None) -> Any:
         key = (service, region or self.default_region)
@@ -69,6 +70,12 @@ class Aws:
 
     def sts(self, region: str | None = None) -> Any:
         return self.client("sts", region)
+
+    def account(self, region: str | None = None) -> str:
+        """The account the credentials belong to (asked once per session)."""
+        if self._account is None:
+            self._account = str(self.sts(region).get_caller_identity()["Account"])
+        return self._account
 
     @property
     def events(self) -> Any:

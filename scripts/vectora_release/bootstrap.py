@@ -57,7 +57,7 @@ def bootstrap(target: Target) -> BootstrapReport:
         {"Project": config.project, "ManagedBy": MANAGED_BY},
         report,
     )
-    account = target.aws.sts(region).get_caller_identity()["Account"]
+    account = target.aws.account(region)
     values = {"Project": config.project, "Env": env.name, "Region": region, "Account": account}
     iam = target.aws.iam()
     trust = policy_document(config.root, "function-trust", values)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .aws import BotoCoreError, ClientError
 from .live import read_function
 from .spec import recorded_sha256
 from .target import Target
@@ -25,8 +26,28 @@ def gc(target: Target, keep: int = 5, dry_run: bool = False) -> GcReport:
     """Keep what alias ``live`` and the last ``keep`` ledger records reference; delete the rest.
 
     Only resources the tool manages are touched: functions tagged ``ManagedBy`` and layer
-    versions whose description carries the tool's digest mark.
+    versions whose description carries the tool's digest mark. The environment's lock is held
+    throughout, as a deploy holds it: a deploy publishes versions before its alias and record
+    refer to them, so gc never runs beside one (a held lock → LockHeldError, exit 1). A dry
+    run deletes nothing and writes nothing, so it takes no lock.
     """
+    if dry_run:
+        return _sweep(target, keep, dry_run)
+    ledger = target.ledger
+    lock = ledger.acquire(target.config.lock_lease_seconds, f"gc --keep {keep}")
+    try:
+        return _sweep(target, keep, dry_run)
+    finally:
+        try:
+            ledger.release(lock)
+        except (ClientError, BotoCoreError) as exc:  # what was deleted stays deleted: say so
+            target.progress(
+                f"warning: could not release the lock of {target.name} ({exc}); "
+                f"it expires at {lock.expires_at}"
+            )
+
+
+def _sweep(target: Target, keep: int, dry_run: bool) -> GcReport:
     lam = target.lam
     report = GcReport(target.name, dry_run)
     records = target.ledger.history(limit=keep)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .deploy import DeployReport, deploy_release
+from .deploy import DeployReport, check_upstream, execute, release_planner
 from .errors import DriftError, PromotionError
 from .ledger import SUCCEEDED, DeploymentRecord
 from .observe import all_findings, manifest_of
@@ -22,9 +22,14 @@ def promote(
 
     By default the release is the one ``source`` runs now; ``commit`` names another one that
     passed validation there (a tag promoted after main moved on). Refused (exit 2) when the
-    release did not pass validation in ``source``; refused (exit 1) when ``source`` runs it
-    but drifted from its record. ``dest`` is validated against the metrics ``source``
-    recorded for it and rolled back automatically when that fails.
+    release did not pass validation in ``source``, or passed it without the e2e run whose
+    metrics ``dest`` is compared to; refused (exit 1) when ``source`` runs it but drifted from
+    its record. ``dest`` is validated against the metrics ``source`` recorded for it and
+    rolled back automatically when that fails.
+
+    When ``dest`` has its own artifact bucket the release is copied there server side (every
+    digest verified) before the deploy; a dry run copies nothing and plans from ``source``'s
+    store instead.
     """
     current = source.ledger.current()
     record = current if commit is None else _validated_record(source, commit)
@@ -33,6 +38,12 @@ def promote(
     if not record.validated:
         raise PromotionError(
             f"release {record.release_id} in {source.name} has not passed validation",
+            f"run: vectora-release validate --env {source.name} --e2e",
+        )
+    if not (record.validation or {}).get("metrics"):
+        raise PromotionError(
+            f"release {record.release_id} passed validation in {source.name} without the e2e "
+            f"run, whose metrics {dest.name} is compared to",
             f"run: vectora-release validate --env {source.name} --e2e",
         )
     manifest = manifest_of(source, record)
@@ -44,19 +55,32 @@ def promote(
             f"{findings[0].message})",
             f"see: vectora-release drift --env {source.name}",
         )
-    if dest.spec.artifact_bucket != source.spec.artifact_bucket and not dry_run:
-        copied = dest.store.copy_from(source.store, manifest)
-        dest.progress(f"copied {len(copied)} objects to s3://{dest.spec.artifact_bucket}")
-    validator = make_validator(e2e=True, compare_to=source, reference=record)
-    return deploy_release(
+    check_upstream(dest, manifest, upstream)  # before anything is copied
+    store, copy_step = dest.store, None
+    if dest.spec.artifact_bucket != source.spec.artifact_bucket:
+        if dry_run:
+            store = source.store
+            if not dest.store.has(manifest):
+                copy_step = (
+                    f"CopyObject {len(manifest.artifacts)} artifacts of {manifest.release_id} "
+                    f"s3://{source.spec.artifact_bucket} → s3://{dest.spec.artifact_bucket} "
+                    "(server side, every digest verified)"
+                )
+        else:
+            copied = dest.store.copy_from(source.store, manifest)
+            dest.progress(f"copied {len(copied)} objects to s3://{dest.spec.artifact_bucket}")
+    report = execute(
         dest,
         manifest,
-        upstream=upstream,
-        dry_run=dry_run,
-        validator=validator,
+        release_planner(dest, manifest, store.artifacts(manifest)),
         kind="promote",
+        dry_run=dry_run,
+        validator=make_validator(e2e=True, compare_to=source, reference=record),
         from_env=source.name,
     )
+    if copy_step is not None:
+        report.plan.insert(0, copy_step)
+    return report
 
 
 def _validated_record(source: Target, commit: str) -> DeploymentRecord:

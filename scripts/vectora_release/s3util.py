@@ -22,10 +22,11 @@ def _reraise(exc: ClientError, bucket: str) -> NoReturn:
     raise exc
 
 
-def get_bytes(s3: Any, bucket: str, key: str) -> bytes | None:
-    """Object body, or None when there is no such key."""
+def get_bytes(s3: Any, bucket: str, key: str, version_id: str | None = None) -> bytes | None:
+    """Object body (of version ``version_id`` if given), or None when there is no such key."""
+    extra = {"VersionId": version_id} if version_id else {}
     try:
-        return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        return s3.get_object(Bucket=bucket, Key=key, **extra)["Body"].read()
     except ClientError as exc:
         if error_code(exc) in MISSING:
             return None

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import s3util
-from .aws import ClientError
+from .aws import ClientError, error_code
 from .digest import code_sha256, sha256_hex
 from .errors import InputError, IntegrityError, StoreError
 from .manifest import MANIFEST_NAME, Manifest, verify_bytes
@@ -198,11 +198,11 @@ class ArtifactStore:
             )
         return Manifest.loads(raw, f"s3://{self.bucket}/{prefix}{MANIFEST_NAME}")
 
-    def fetch(self, manifest: Manifest, name: str) -> bytes:
-        """An artifact's bytes, verified against the manifest."""
+    def fetch(self, manifest: Manifest, name: str, version_id: str | None = None) -> bytes:
+        """An artifact's bytes (its ``version_id`` version if given), verified."""
         artifact = manifest.artifact(name)
         key = release_prefix(manifest) + artifact.file
-        data = s3util.get_bytes(self.s3, self.bucket, key)
+        data = s3util.get_bytes(self.s3, self.bucket, key, version_id)
         if data is None:
             raise IntegrityError(f"s3://{self.bucket}/{key} is missing", "publish the release")
         verify_bytes(artifact, data, f"s3://{self.bucket}")
@@ -230,21 +230,36 @@ class ArtifactStore:
         )
 
     def copy_from(self, source: ArtifactStore, manifest: Manifest) -> list[str]:
-        """Copy a release server-side from another store, verifying every digest."""
+        """Copy a release server-side from another store, verifying every digest.
+
+        A copy that fails verification is deleted again (its key is write-once: left there,
+        it would block every later copy) and the copy fails (exit 2) naming the artifact. An
+        object this copy did not write is never deleted.
+        """
         copied = []
         prefix = release_prefix(manifest)
         for artifact in manifest.artifacts:
             key = prefix + artifact.file
+            written = None
             if s3util.head(self.s3, self.bucket, key) is None:
-                self.s3.copy_object(
-                    Bucket=self.bucket,
-                    Key=key,
-                    CopySource={"Bucket": source.bucket, "Key": key},
-                    ChecksumAlgorithm="SHA256",
-                    MetadataDirective="COPY",
-                )
-                copied.append(artifact.file)
-            self.fetch(manifest, artifact.name)
+                written = self._copy_once(source, key)
+                if written is not None:
+                    copied.append(artifact.file)
+            try:
+                self.fetch(manifest, artifact.name, version_id=(written or {}).get("VersionId"))
+            except IntegrityError as exc:
+                if written is None:
+                    raise IntegrityError(
+                        f"{artifact.name} in s3://{self.bucket} failed verification: {exc.message}",
+                        "this copy did not write it and left it as it is: "
+                        "find out where it came from, then remove it",
+                    ) from exc
+                self._delete_written(key, written)
+                raise IntegrityError(
+                    f"{artifact.name} copied from s3://{source.bucket} failed verification: "
+                    f"{exc.message}; the copy was deleted",
+                    f"the source object was altered: check s3://{source.bucket}/{key}",
+                ) from exc
         for key, data in (
             (prefix + MANIFEST_NAME, manifest.dumps()),
             (INDEX + manifest.commit, prefix.encode()),
@@ -252,3 +267,29 @@ class ArtifactStore:
             if self._put_once(key, data, sha256_hex(data)):
                 copied.append(key.rsplit("/", 1)[-1])
         return copied
+
+    def _copy_once(self, source: ArtifactStore, key: str) -> dict | None:
+        """Server-side copy of ``key`` unless it exists: the response, None if not written."""
+        try:
+            return self.s3.copy_object(
+                Bucket=self.bucket,
+                Key=key,
+                CopySource={"Bucket": source.bucket, "Key": key},
+                ChecksumAlgorithm="SHA256",
+                MetadataDirective="COPY",
+                IfNoneMatch="*",
+            )
+        except ClientError as exc:
+            if s3util.is_precondition_failure(exc):  # written meanwhile by someone else
+                return None
+            if error_code(exc) in s3util.MISSING:
+                raise IntegrityError(
+                    f"s3://{source.bucket}/{key} is missing", "publish the release"
+                ) from exc
+            raise
+
+    def _delete_written(self, key: str, written: dict) -> None:
+        """Delete the object version a copy wrote (by its version id when versioned)."""
+        version = written.get("VersionId")
+        extra = {"VersionId": version} if version else {}
+        self.s3.delete_object(Bucket=self.bucket, Key=key, **extra)

@@ -26,6 +26,9 @@ class Target:
     progress: Progress = field(default=lambda _msg: None)
     waiter_delay: int = 2
 
+    def __post_init__(self) -> None:
+        check_account(self.spec, self.aws)
+
     @property
     def name(self) -> str:
         return self.spec.name
@@ -79,6 +82,23 @@ class Target:
                     values[key] = value
             out[function] = (values, frozenset(secret))
         return out
+
+
+def check_account(spec: EnvironmentSpec, aws: Aws) -> None:
+    """Refuse (exit 2) credentials of another account than the one ``spec`` declares.
+
+    Every command reaches an environment through a :class:`Target`, so none of them reads or
+    changes an environment in the wrong account.
+    """
+    if spec.account is None:
+        return
+    actual = aws.account(spec.region)
+    if actual != spec.account:
+        raise InputError(
+            f"credentials are for account {actual} but release.yaml declares {spec.account} "
+            f"for {spec.name}",
+            f"assume {spec.name}'s deploy role",
+        )
 
 
 def _ssm_value(ssm: Any, name: str, env: str, key: str) -> str:

@@ -196,7 +196,7 @@ class Released:
     """
 
     builds: ReleaseBuilds
-    bootstrapped: set[str] = field(default_factory=set)
+    bootstrapped: set[tuple[str, Path]] = field(default_factory=set)
 
     @property
     def r1(self) -> Built:
@@ -206,12 +206,28 @@ class Released:
     def config(self) -> ReleaseConfig:
         return self.builds.r1.config
 
-    def target(self, env: str = "dev", clock: Clock = utcnow) -> Target:
-        """A new Target (and Aws) for ``env``, bootstrapped; see :func:`new_target`."""
-        if env not in self.bootstrapped:
-            bootstrap(new_target(self.config, env))
-            self.bootstrapped.add(env)
-        return new_target(self.config, env, clock)
+    def target(
+        self, env: str = "dev", clock: Clock = utcnow, config: ReleaseConfig | None = None
+    ) -> Target:
+        """A new Target (and Aws) for ``env``, bootstrapped; see :func:`new_target`.
+
+        ``config`` (default: R1's release.yaml) is another one, e.g. from :meth:`variant`.
+        """
+        config = config or self.config
+        if (env, config.path) not in self.bootstrapped:
+            bootstrap(new_target(config, env))
+            self.bootstrapped.add((env, config.path))
+        return new_target(config, env, clock)
+
+    def variant(self, name: str, edit: Callable[[str], str]) -> Path:
+        """An edited copy of R1's release.yaml beside it (same root), for ``cli(config=…)``."""
+        source = self.r1.project / "release.yaml"
+        text = source.read_text(encoding="utf-8")
+        edited = edit(text)
+        assert edited != text, f"the edit of variant {name!r} changed nothing"
+        path = source.with_name(f"release-{name}.yaml")
+        path.write_text(edited, encoding="utf-8")
+        return path
 
     def publish(self, built: Built) -> PublishReport:
         return self.target().store.publish(built.manifest, built.dist)
@@ -274,13 +290,14 @@ def cli(
 ) -> Callable[..., CliResult]:
     """Run ``vectora-release --config <R1's release.yaml> ARGS``; count its AWS calls.
 
-    Every ``Aws`` the command makes gets a counter attached before its first call.
+    ``config=PATH`` runs it with another release.yaml (see :meth:`Released.variant`). Every
+    ``Aws`` the command makes gets a counter attached before its first call.
     """
     from vectora_release import cli_app
 
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)  # CI: keep the job summary clean
 
-    def run(*args: str) -> CliResult:
+    def run(*args: str, config: Path | None = None) -> CliResult:
         calls = CallCounter()
 
         class CountedAws(Aws):
@@ -290,9 +307,9 @@ def cli(
 
         monkeypatch.setattr(cli_app, "Aws", CountedAws)
         capsys.readouterr()
-        config = str(release_builds.r1.project / "release.yaml")
+        path = config or release_builds.r1.project / "release.yaml"
         with pytest.raises(SystemExit) as exited:
-            main(["--config", config, *args])
+            main(["--config", str(path), *args])
         captured = capsys.readouterr()
         return CliResult(int(exited.value.code or 0), captured.out, captured.err, calls)
 

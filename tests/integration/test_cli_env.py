@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vectora_release.deploy import deploy_release
@@ -15,6 +16,8 @@ if TYPE_CHECKING:
     from conftest import CliResult, Released
 
     Cli = Callable[..., CliResult]
+
+MOTO_ACCOUNT = "123456789012"  # the account every embedded AWS call is made in
 
 
 def test_status_json_on_stdout_and_table_on_stderr(released: Released, cli: Cli) -> None:
@@ -174,3 +177,55 @@ def test_a_function_the_tool_did_not_create_is_never_modified(released: Released
     assert target.lam.list_aliases(FunctionName=name)["Aliases"] == []
     assert released.functions(target) == [name]
     assert released.target().ledger.history() == []
+
+
+def _declare_dev_account(released: Released, account: str) -> Path:
+    return released.variant(
+        f"account-{account}",
+        lambda text: text.replace(
+            "  dev:\n    region: eu-west-3\n",
+            f'  dev:\n    region: eu-west-3\n    account: "{account}"\n',
+        ),
+    )
+
+
+def test_an_environment_in_the_callers_account_is_used(released: Released, cli: Cli) -> None:
+    config = _declare_dev_account(released, MOTO_ACCOUNT)
+
+    deployed = cli("deploy", "--env", "dev", "--version", released.r1.version, config=config)
+
+    assert deployed.code == 0, deployed.err
+    assert deployed.calls.calls.count("GetCallerIdentity") == 1  # asked once per command
+    for args in (("validate", "--env", "dev"), ("drift", "--env", "dev")):
+        result = cli(*args, config=config)
+        assert result.code == 0, result.err
+        assert "GetCallerIdentity" in result.calls.calls
+
+
+def test_an_environment_of_another_account_is_refused_before_any_call(
+    released: Released, cli: Cli
+) -> None:
+    assert cli("deploy", "--env", "dev", "--version", released.r1.version).code == 0
+    target = released.target()
+    before = (released.aliases(target), [r.id for r in target.ledger.history()])
+    config = _declare_dev_account(released, "111111111111")
+    refused = (
+        f"error: credentials are for account {MOTO_ACCOUNT} but release.yaml declares "
+        "111111111111 for dev (assume dev's deploy role)\n"
+    )
+
+    for args in (
+        ("deploy", "--env", "dev", "--version", released.r1.version),
+        ("promote", "--from", "dev", "--to", "stage"),
+        ("rollback", "--env", "dev"),
+        ("bootstrap", "--env", "dev"),
+        ("gc", "--env", "dev", "--keep", "1"),
+        ("validate", "--env", "dev"),
+        ("drift", "--env", "dev"),
+    ):
+        result = cli(*args, config=config)
+        assert result.code == 2, f"{args}: {result.err}"
+        assert result.err == refused, args
+        assert result.calls.calls == ["GetCallerIdentity"], args
+
+    assert (released.aliases(target), [r.id for r in target.ledger.history()]) == before
