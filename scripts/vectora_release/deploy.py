@@ -12,7 +12,6 @@ from typing import Any, Protocol
 from . import manifest as manifest_io
 from . import recovery
 from .apply import ApplyError, ApplyResult, Executor
-from .aws import BotoCoreError, ClientError
 from .build.builders import CONFIG_BUNDLE
 from .digest import sha256_hex
 from .errors import (
@@ -29,7 +28,6 @@ from .ledger import (
     DeploymentRecord,
     FunctionState,
     LayerState,
-    Lock,
 )
 from .live import READ_WORKERS, FunctionLive, find_layer_version, read_bundle, read_function
 from .manifest import Manifest
@@ -308,23 +306,12 @@ def _execute(
         report.outcome = "succeeded"
         return report
     finally:
-        _release(target, lock)
+        target.release_lock(lock)
 
 
 def _is_current(current: DeploymentRecord | None, manifest: Manifest) -> bool:
     """Whether the environment's current ledger record is of this release."""
     return current is not None and current.manifest_sha256 == manifest.sha256
-
-
-def _release(target: Target, lock: Lock) -> None:
-    """Drop the lock. If that fails the run's outcome stands: say so; the lease frees it."""
-    try:
-        target.ledger.release(lock)
-    except (ClientError, BotoCoreError) as exc:
-        target.progress(
-            f"warning: could not release the lock of {target.name} ({exc}); "
-            f"it expires at {lock.expires_at}"
-        )
 
 
 def _verify(target: Target, desired: DesiredState, plan: Plan) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .aws import BotoCoreError, ClientError
 from .live import read_function
 from .spec import recorded_sha256
 from .target import Target
@@ -38,13 +37,7 @@ def gc(target: Target, keep: int = 5, dry_run: bool = False) -> GcReport:
     try:
         return _sweep(target, keep, dry_run)
     finally:
-        try:
-            ledger.release(lock)
-        except (ClientError, BotoCoreError) as exc:  # what was deleted stays deleted: say so
-            target.progress(
-                f"warning: could not release the lock of {target.name} ({exc}); "
-                f"it expires at {lock.expires_at}"
-            )
+        target.release_lock(lock)
 
 
 def _sweep(target: Target, keep: int, dry_run: bool) -> GcReport:

@@ -6,10 +6,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .aws import Aws, ClientError, error_code
+from .aws import Aws, BotoCoreError, ClientError, error_code
 from .config import SSM_PREFIX, EnvironmentSpec, ReleaseConfig
 from .errors import InputError
-from .ledger import Clock, Ledger, utcnow
+from .ledger import Clock, Ledger, Lock, utcnow
 from .store import ArtifactStore
 
 Progress = Callable[[str], None]
@@ -82,6 +82,16 @@ class Target:
                     values[key] = value
             out[function] = (values, frozenset(secret))
         return out
+
+    def release_lock(self, lock: Lock) -> None:
+        """Drop the lock. If that fails the run's outcome stands: say so; the lease frees it."""
+        try:
+            self.ledger.release(lock)
+        except (ClientError, BotoCoreError) as exc:
+            self.progress(
+                f"warning: could not release the lock of {self.name} ({exc}); "
+                f"it expires at {lock.expires_at}"
+            )
 
 
 def check_account(spec: EnvironmentSpec, aws: Aws) -> None:
