@@ -66,13 +66,19 @@ def bootstrap(app: App, env: str) -> None:
     """Create what ENV needs if missing: buckets, artifact bucket, function roles.
 
     Buckets get versioning, default encryption and a public-access block; each function gets
-    a role with its own least-privilege policy from iam/. Existing resources are left as they are.
+    a role with its own least-privilege policy from iam/. A resource bootstrap created earlier
+    but could not finish gets the settings it lacks; no setting that exists is changed, and
+    resources bootstrap did not create (no ManagedBy tag) are left exactly as they are.
     """
     from .bootstrap import bootstrap as run
 
     report = run(app.target(env))
     lines = [f"{env}: created {len(report.created)}, already there {len(report.existing)}"]
     lines += [f"  + {item}" for item in report.created]
+    lines += [f"  + {item} (was missing)" for item in report.completed]
+    lines += [
+        f"  = {item} (not created by vectora-release: left as it is)" for item in report.unmanaged
+    ]
     app.output(report.to_dict(), "\n".join(lines))
 
 
