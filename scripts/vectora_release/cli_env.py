@@ -33,9 +33,10 @@ def local() -> None:
 def local_up(app: App) -> None:
     """Start the embedded AWS in the background (pid in .vectora-local/)."""
     state = local_aws.up(app.root / local_aws.STATE_DIR)
+    already = "" if state["started"] else "already "
     app.output(
         state,
-        f"embedded AWS running at {state['endpoint']} (pid {state['pid']})\n"
+        f"embedded AWS {already}running at {state['endpoint']} (pid {state['pid']})\n"
         'point tools at it with: eval "$(vectora-release local env)"',
     )
 
@@ -53,9 +54,19 @@ def local_env(app: App) -> None:
 @local.command("down")
 @pass_app
 def local_down(app: App) -> None:
-    """Stop the embedded AWS."""
-    stopped = local_aws.down(app.root / local_aws.STATE_DIR)
-    app.output({"stopped": stopped}, "stopped" if stopped else "the embedded AWS was not running")
+    """Stop the embedded AWS (only the process `local up` started, checked before signalling)."""
+    state_dir = app.root / local_aws.STATE_DIR
+    report = local_aws.down(state_dir)
+    pid_file = local_aws.state_file(state_dir)
+    human = {
+        "stopped": f"stopped the embedded AWS (pid {report.pid})",
+        "not_running": "the embedded AWS is not running: nothing to stop",
+        "stale": (
+            f"pid {report.pid} recorded in {pid_file} is not the embedded AWS (stale pid file):"
+            " nothing stopped, pid file removed"
+        ),
+    }[report.outcome]
+    app.output(report.to_dict(), human)
 
 
 # -- bootstrap / publish --------------------------------------------------------------------
@@ -66,13 +77,19 @@ def bootstrap(app: App, env: str) -> None:
     """Create what ENV needs if missing: buckets, artifact bucket, function roles.
 
     Buckets get versioning, default encryption and a public-access block; each function gets
-    a role with its own least-privilege policy from iam/. Existing resources are left as they are.
+    a role with its own least-privilege policy from iam/. A resource bootstrap created earlier
+    but could not finish gets the settings it lacks; no setting that exists is changed, and
+    resources bootstrap did not create (no ManagedBy tag) are left exactly as they are.
     """
     from .bootstrap import bootstrap as run
 
     report = run(app.target(env))
     lines = [f"{env}: created {len(report.created)}, already there {len(report.existing)}"]
     lines += [f"  + {item}" for item in report.created]
+    lines += [f"  + {item} (was missing)" for item in report.completed]
+    lines += [
+        f"  = {item} (not created by vectora-release: left as it is)" for item in report.unmanaged
+    ]
     app.output(report.to_dict(), "\n".join(lines))
 
 

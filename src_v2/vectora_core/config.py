@@ -65,7 +65,7 @@ def read_config_text(relpath: str) -> tuple[str, str]:
     location = f"s3://{bucket}/{key}"
     try:
         body = aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
-    except Exception as exc:  # botocore ClientError and friends
+    except (*aws.errors(), OSError) as exc:
         code = str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
         if code in ("NoSuchKey", "404", "NotFound"):
             raise ConfigError(f"config object not found: {location}") from exc

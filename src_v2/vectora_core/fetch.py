@@ -53,7 +53,7 @@ def _fetch_s3(url: str, max_bytes: int, s3: Any | None) -> bytes:
     s3 = s3 or aws.client("s3")
     try:
         body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-    except Exception as exc:  # botocore ClientError and friends
+    except (*aws.errors(), OSError) as exc:
         raise FetchError(f"{url}: {exc}") from exc
     return _check_size(url, body, max_bytes)
 

@@ -44,7 +44,7 @@ def read_bytes(bucket: str, key: str, s3: Any | None = None) -> bytes:
     s3 = s3 or aws.client("s3")
     try:
         return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-    except Exception as exc:  # botocore errors are dynamic classes
+    except (*aws.errors(), OSError) as exc:  # modeled errors (NoSuchKey…) are ClientErrors
         raise StorageError(f"cannot read s3://{bucket}/{key}: {exc}") from exc
 
 
@@ -60,7 +60,7 @@ def write_text(
             Body=text.encode("utf-8"),
             ContentType=f"{content_type}; charset=utf-8",
         )
-    except Exception as exc:
+    except aws.errors() as exc:
         raise StorageError(f"cannot write s3://{bucket}/{key}: {exc}") from exc
 
 

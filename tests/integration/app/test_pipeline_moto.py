@@ -10,6 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 PREFIX = "releases/0.1.0+abc1234/"
@@ -149,6 +150,21 @@ def test_healthcheck_under_release_prefix(
 def test_bedrock_unavailable_falls_back_to_rules(
     s3: Any, handler_loader: Callable[[str], ModuleType], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from vectora_core import aws as core_aws
+
+    made = core_aws.client
+
+    def denied(**_: Any) -> None:  # what Bedrock answers when the model is not enabled
+        error = {"Error": {"Code": "AccessDeniedException", "Message": "no access to model"}}
+        raise ClientError(error, "Converse")
+
+    def client(service: str, region: str | None = None) -> Any:
+        new = made(service, region)
+        if service == "bedrock-runtime":
+            new.meta.events.register("before-parameter-build.bedrock-runtime.Converse", denied)
+        return new
+
+    monkeypatch.setattr(core_aws, "client", client)
     monkeypatch.setenv("BEDROCK_MODEL_ID", "anthropic.claude-3-haiku-20240307-v1:0")
     handler_loader("ingest_v2").lambda_handler(_event(s3), None)
     auto = {k: v for k, v in _event(s3).items() if k != "scoring"}

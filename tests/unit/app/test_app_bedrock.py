@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
 from vectora_core.bedrock import score_with_bedrock
 
 PROMPT = {"system": "sys", "user_template": "Score:\n{items_json}", "batch_size": 2}
@@ -33,8 +34,25 @@ class FakeBedrock:
 
 
 class BrokenBedrock:
+    """Fails as botocore does when Bedrock throttles (after its retries)."""
+
     def converse(self, **kwargs: Any) -> dict[str, Any]:
-        raise RuntimeError("ThrottlingException")
+        error = {"Error": {"Code": "ThrottlingException", "Message": "Too many requests"}}
+        raise ClientError(error, "Converse")
+
+
+class Answering:
+    """Answers converse() with a fixed response, whatever the items."""
+
+    def __init__(self, response: Any) -> None:
+        self.response = response
+
+    def converse(self, **kwargs: Any) -> Any:
+        return self.response
+
+
+def text(answer: str) -> dict[str, Any]:
+    return {"output": {"message": {"content": [{"text": answer}]}}}
 
 
 def test_bedrock_scores_replace_rules_except_exclusions() -> None:
@@ -59,3 +77,55 @@ def test_fallback_when_answer_misses_ids() -> None:
             return {"output": {"message": {"content": [{"text": '[{"id": "a", "score": 5}]'}]}}}
 
     assert score_with_bedrock(SCORED, PROMPT, "m", None, 50, client=Partial({})) == SCORED
+
+
+def test_fallback_when_bedrock_cannot_be_reached() -> None:
+    class Unreachable:
+        def converse(self, **kwargs: Any) -> dict[str, Any]:
+            raise EndpointConnectionError(endpoint_url="https://bedrock-runtime.us-east-1")
+
+    assert score_with_bedrock(SCORED, PROMPT, "m", None, 50, client=Unreachable()) == SCORED
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        text("no scores today"),
+        text("[1, 2, 3]"),
+        text('[{"id": "a", "score": null}, {"id": "b", "score": 1}]'),
+        text('[{"id": "a", "score": "high"}, {"id": "b", "score": 1}]'),
+        text("[not json]"),
+        {"output": {}},
+        {"output": {"message": {"content": "a string"}}},
+    ],
+    ids=["no-array", "numbers", "null-score", "word-score", "not-json", "no-message", "no-list"],
+)
+def test_fallback_when_the_answer_is_malformed(response: Any) -> None:
+    client = Answering(response)
+    assert score_with_bedrock(SCORED, PROMPT, "m", None, 50, client=client) == SCORED
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [{"system": "sys"}, {**PROMPT, "batch_size": "many"}, {**PROMPT, "inference": "hot"}],
+    ids=["no-template", "bad-batch-size", "bad-inference"],
+)
+def test_fallback_when_the_prompt_is_unusable(prompt: dict[str, Any]) -> None:
+    fake = FakeBedrock({"a": 40, "b": 90, "c": 99})
+    assert score_with_bedrock(SCORED, prompt, "m", None, 50, client=fake) == SCORED
+    assert fake.calls == []
+
+
+def test_a_bug_is_raised_not_hidden_behind_the_fallback() -> None:
+    class Buggy:
+        def converse(self, **kwargs: Any) -> dict[str, Any]:
+            raise TypeError("converse() got an unexpected keyword argument 'modelID'")
+
+    with pytest.raises(TypeError, match="unexpected keyword argument"):
+        score_with_bedrock(SCORED, PROMPT, "m", None, 50, client=Buggy())
+
+
+def test_a_bug_in_the_items_is_raised() -> None:
+    broken = [{**SCORED[0], "summary": None}]  # normalisation always sets a string
+    with pytest.raises(TypeError):
+        score_with_bedrock(broken, PROMPT, "m", None, 50, client=FakeBedrock({"a": 1}))

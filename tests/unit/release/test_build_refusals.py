@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
+import tarfile
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -188,17 +191,61 @@ def test_env_vars_just_under_4_kb_build(project: Path, tmp_path: Path, capsys) -
 
 
 # -- dependencies -------------------------------------------------------------------------------
+def sdist(folder: Path, name: str, version: str) -> None:
+    """A source distribution of ``name`` only: no wheel for any platform."""
+    base = f"{name}-{version}"
+    files = {
+        f"{base}/PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        f"{base}/setup.py": "from setuptools import setup\nsetup()\n",
+    }
+    with tarfile.open(folder / f"{base}.tar.gz", "w:gz") as archive:
+        for arcname, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(arcname)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+
+
+def pure_wheel(folder: Path, name: str, version: str) -> None:
+    """A pure-Python wheel (``py3-none-any``): installable on the Lambda platform."""
+    info = f"{name}-{version}.dist-info"
+    files = {
+        f"{name}/__init__.py": "",
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        f"{info}/WHEEL": "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    files[f"{info}/RECORD"] = "".join(f"{path},,\n" for path in [*files, f"{info}/RECORD"])
+    with zipfile.ZipFile(folder / f"{name}-{version}-py3-none-any.whl", "w") as archive:
+        for arcname, text in files.items():
+            archive.writestr(arcname, text)
+
+
+@pytest.fixture
+def offline_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """pip sees only a local folder: no PyPI, no configured index, no user or site config."""
+    index = tmp_path / "index"
+    index.mkdir()
+    for key in [k for k in os.environ if k.startswith("PIP_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(index))
+    return index
+
+
 def test_requirement_without_a_wheel_for_lambda(
-    project: Path, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+    project: Path, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch, offline_index: Path
 ) -> None:
+    # The real pip, offline: one requirement has a wheel, the other only an sdist.
+    pure_wheel(offline_index, "tinypure", "1.0")
+    sdist(offline_index, "sdistonly", "2.0")
     cache = tmp_path / "cache"
-    monkeypatch.setenv("VECTORA_RELEASE_CACHE", str(cache))  # hits PyPI: keep the shared cache
-    (project / "src_v2" / "requirements.txt").write_text(
-        "six==1.17.0\nthis-package-does-not-exist-vectora==1.0\n"
-    )
+    monkeypatch.setenv("VECTORA_RELEASE_CACHE", str(cache))
+    (project / "src_v2" / "requirements.txt").write_text("tinypure==1.0\nsdistonly==2.0\n")
     line = refusal(build_argv(project, tmp_path / "out"), capsys)
-    assert line.startswith("common-deps: no wheel of this-package-does-not-exist-vectora==1.0")
-    assert "Lambda platform" in line
+    assert line.startswith("common-deps: no wheel of sdistonly==2.0 for the Lambda platform")
+    assert "(cp312, manylinux x86_64)" in line
+    assert "tinypure" not in line
     assert os.listdir(cache / "deps") == [], "a failed install leaves no cache entry"
 
 

@@ -10,6 +10,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import stat
 import subprocess
 import sys
 import zipfile
@@ -129,19 +130,54 @@ def test_rebuild_gives_identical_bytes(ref: Reference, tmp_path: Path) -> None:
     assert len(digests(ref.out)) == len(ARTIFACTS) + 1
 
 
-def test_mtimes_and_umask_do_not_change_the_bytes(ref: Reference, tmp_path: Path) -> None:
-    project = clone(ref.project, tmp_path / "project")
-    sources = [p for p in project.rglob("*") if ".git" not in p.relative_to(project).parts]
-    assert len(sources) > 30
-    for i, path in enumerate(sorted(sources)):
-        stamp = 1_000_000_000 + 7919 * i  # a different, odd time for every file
-        os.utime(path, (stamp, stamp))
-    previous = os.umask(0o077)
+def checkout_under(umask: int, project: Path, dest: Path, first_stamp: int) -> Path:
+    """A clone of ``project`` made under ``umask``, every file and folder given its own mtime."""
+    previous = os.umask(umask)
     try:
-        build(project, tmp_path / "out")
+        checkout = clone(project, dest)
     finally:
         os.umask(previous)
-    assert digests(tmp_path / "out") == digests(ref.out)
+    paths = sorted(p for p in checkout.rglob("*") if ".git" not in p.relative_to(checkout).parts)
+    for i, path in enumerate(paths):
+        stamp = first_stamp + 7919 * i  # a different, odd time for every entry
+        os.utime(path, (stamp, stamp))
+    return checkout
+
+
+def build_under(umask: int, project: Path, out: Path, cache: Path) -> Manifest:
+    """Build ``project`` under ``umask`` with a cold cache of its own (pip runs, zips are made)."""
+    previous = os.umask(umask)
+    try:
+        return build_release(load_config(project / "release.yaml"), out, cache_dir=cache)
+    finally:
+        os.umask(previous)
+
+
+def test_checkout_mtimes_and_umask_do_not_change_the_bytes(
+    ref: Reference, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pip = FakePip()
+    monkeypatch.setattr(deps, "subprocess", SimpleNamespace(run=pip.run))
+    checkouts = {
+        0o022: checkout_under(0o022, ref.project, tmp_path / "shared", 1_000_000_000),
+        0o077: checkout_under(0o077, ref.project, tmp_path / "private", 1_500_000_000),
+    }
+    # The premise: the two checkouts really differ in modes and times.
+    for umask, file_mode, dir_mode in ((0o022, 0o644, 0o755), (0o077, 0o600, 0o700)):
+        core = checkouts[umask] / "src_v2" / "vectora_core"
+        assert stat.S_IMODE((core / "__init__.py").stat().st_mode) == file_mode
+        assert stat.S_IMODE(core.stat().st_mode) == dir_mode
+    handler = Path("src_v2/lambdas/ingest_v2/handler.py")
+    assert len({(c / handler).stat().st_mtime for c in checkouts.values()}) == 2
+
+    for umask, checkout in checkouts.items():
+        build_under(umask, checkout, tmp_path / f"out-{umask:o}", tmp_path / f"cache-{umask:o}")
+
+    assert len(pip.commands) == 2, "each build installed its dependencies (no warm cache)"
+    private_deps = next((tmp_path / "cache-77" / "deps").glob("*/site/pkg/__init__.py"))
+    assert stat.S_IMODE(private_deps.stat().st_mode) == 0o600
+    assert digests(tmp_path / "out-22") == digests(tmp_path / "out-77")
+    assert len(digests(tmp_path / "out-22")) == len(ARTIFACTS) + 1
 
 
 def test_another_checkout_of_the_commit_gives_identical_bytes(
@@ -416,21 +452,32 @@ def test_pip_runs_once_per_set_of_requirements(fake_pip: FakePip, tmp_path: Path
     assert len(fake_pip.commands) == 2
 
 
+def option(command: list[str], name: str) -> str:
+    """The value that follows ``name`` in ``command`` (exactly once)."""
+    assert command.count(name) == 1, name
+    return command[command.index(name) + 1]
+
+
 def test_pip_installs_for_the_lambda_platform(fake_pip: FakePip, tmp_path: Path) -> None:
     requirements = tmp_path / "requirements.txt"
     requirements.write_text("pkg==1.0\n")
     site = deps.install(requirements, "3.12", tmp_path / "cache", "common-deps")
     (command,) = fake_pip.commands
-    joined = " ".join(command)
-    for flag in (
-        "--only-binary=:all:",
-        "--no-compile",
-        "--python-version 3.12",
-        "--implementation cp",
-        "--platform manylinux2014_x86_64",
-        f"-r {requirements}",
-    ):
-        assert flag in joined
+    assert command[1:4] == ["-m", "pip", "install"]
+    # pip takes --platform literally: every glibc tag Lambda (Amazon Linux 2023) accepts.
+    expected = ["manylinux2014_x86_64", *(f"manylinux_2_{m}_x86_64" for m in range(17, 35))]
+    platforms = [command[i + 1] for i, arg in enumerate(command) if arg == "--platform"]
+    assert sorted(platforms) == sorted(expected)
+    assert sorted(deps.PLATFORMS) == sorted(expected)
+    assert {"manylinux_2_17_x86_64", "manylinux_2_28_x86_64", "manylinux_2_34_x86_64"} <= set(
+        platforms
+    )
+    assert option(command, "--implementation") == "cp"
+    assert option(command, "--python-version") == "3.12"
+    assert command.count("--only-binary=:all:") == 1
+    assert command.count("--no-compile") == 1
+    assert option(command, "-r") == str(requirements)
+    assert Path(option(command, "--target")).name == "site"
     # What Lambda never needs and what would tie the tree to this machine is pruned.
     kept = sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file())
     assert kept == ["pkg-1.0.dist-info/RECORD", "pkg/__init__.py"]
