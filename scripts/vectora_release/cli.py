@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from . import __version__, github, gitinfo, versioning
-from .cli_app import App, pass_app
+from .cli_app import App, pass_app, render_deploy
 from .errors import InternalError, ReleaseError, VersionError
 from .report import emit_json, say, table
 
@@ -161,6 +161,8 @@ def main(argv: list[str] | None = None) -> None:
         if exc.report is not None:  # what a failed deploy, promote or rollback did
             if "--json" in args:
                 emit_json(exc.report)
+            else:
+                say(render_deploy(exc.report))
             github.add_summary(github.deploy_summary(exc.report, [], error=exc.one_line()))
         if verbose:
             raise

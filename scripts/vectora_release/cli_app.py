@@ -12,8 +12,9 @@ from . import github
 from .aws import Aws
 from .config import ReleaseConfig, load_config
 from .deploy import DeployReport
-from .report import emit_json, say
+from .report import emit_json, say, table
 from .target import Target
+from .validate import HEADERS as VALIDATION_HEADERS
 
 
 class App:
@@ -73,24 +74,37 @@ def _use_running_embedded_aws(root: Path) -> None:
         say(f"  using the embedded AWS at {state['endpoint']} (vectora-release local up)")
 
 
-def render_deploy(report: DeployReport) -> str:
+def render_deploy(report: dict[str, Any]) -> str:
+    """A deploy, promote or rollback report (``DeployReport.to_dict()``) for a human."""
+    release, env, record = report["release_id"], report["env"], report.get("record_id")
+    done = {
+        "deploy": f"deployed {release} to {env}",
+        "promote": f"promoted {release} to {env}",
+        "rollback": f"rolled {env} back to {release}",
+    }.get(report.get("kind", "deploy"), f"deployed {release} to {env}")
     head = {
-        "planned": f"plan for {report.release_id} → {report.env} (dry run, nothing changed):",
-        "up_to_date": f"{report.env} is up to date with {report.release_id}",
-        "succeeded": f"deployed {report.release_id} to {report.env} (record {report.record_id})",
-    }.get(report.outcome, f"{report.env}: {report.outcome}")
+        "planned": f"plan for {release} → {env} (dry run, nothing changed):",
+        "up_to_date": f"{env} is up to date with {release}",
+        "succeeded": f"{done} (record {record})",
+        "rolled_back": f"{env}: {release} failed validation and was rolled back (record {record})",
+        "failed": f"{env}: {report.get('kind', 'deploy')} of {release} failed (record {record})",
+        "refused": f"{env}: {report.get('kind', 'deploy')} of {release} refused, nothing changed",
+    }.get(report["outcome"], f"{env}: {report['outcome']}")
     lines = [head]
-    if report.outcome == "planned":
-        lines += [f"  {i + 1}. {step}" for i, step in enumerate(report.plan)] or ["  (no change)"]
-    if report.validation:
-        lines.append(f"validation: {report.validation.get('status')}")
+    if report["outcome"] == "planned":
+        plan = report.get("plan") or []
+        lines += [f"  {i + 1}. {step}" for i, step in enumerate(plan)] or ["  (no change)"]
+    validation = report.get("validation")
+    if validation:
+        rows = [(c["check"], c["subject"], c["result"], c["detail"]) for c in validation["checks"]]
+        lines += [f"validation: {validation.get('status')}", table(VALIDATION_HEADERS, rows)]
     return "\n".join(lines)
 
 
 def finish_deploy(app: App, report: DeployReport) -> None:
     """Render a deploy-like report to the terminal, --json and the GitHub job summary."""
     data = report.to_dict()
-    app.output(data, render_deploy(report))
+    app.output(data, render_deploy(data))
     digests = []
     if report.outcome != "planned":
         target = app.target(report.env)

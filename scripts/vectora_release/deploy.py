@@ -317,7 +317,7 @@ def _is_current(current: DeploymentRecord | None, manifest: Manifest) -> bool:
 def _verify(target: Target, desired: DesiredState, plan: Plan) -> None:
     """Planning reads only the config bundle; every byte is checked before any change."""
     artifacts = desired.artifacts
-    if not plan.empty and isinstance(artifacts, VerifiedArtifacts):
+    if not plan.empty and isinstance(artifacts, VerifiedArtifacts) and artifacts.unverified:
         release = desired.manifest.release_id
         target.progress(f"verifying {len(artifacts)} artifacts of {release}")
         artifacts.verify_all()

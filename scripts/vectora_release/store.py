@@ -65,8 +65,13 @@ class VerifiedArtifacts(Mapping[str, bytes]):
     def __len__(self) -> int:
         return len(self._manifest.artifacts)
 
+    @property
+    def unverified(self) -> list[str]:
+        """Artifacts not fetched (and so not verified) yet."""
+        return [name for name in self if name not in self._cache]
+
     def verify_all(self) -> None:
-        missing = [name for name in self if name not in self._cache]
+        missing = self.unverified
         with ThreadPoolExecutor(max_workers=FETCH_WORKERS) as pool:
             fetched = list(pool.map(lambda n: self._store.fetch(self._manifest, n), missing))
         self._cache.update(zip(missing, fetched, strict=True))
