@@ -9,10 +9,12 @@ Every Target a test gets is new (see ``new_target``), so counters and faults see
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
 import os
 import subprocess
 import sys
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -251,6 +253,24 @@ class Released:
 
     def fail_on_call(self, target: Target, operation: str, nth: int = 2) -> list:
         return fail_on_call(target, operation, nth)
+
+    def hand_made_function(self, function: str, **extra: Any) -> str:
+        """Create ``function``'s dev resource by hand, as someone else would (no ManagedBy)."""
+        target = self.target()
+        name = self.resource(function)
+        role = target.aws.iam().get_role(RoleName=self.config.role_name(function, "dev"))
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("handler.py", "def lambda_handler(event, context):\n    return 1\n")
+        target.lam.create_function(
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=role["Role"]["Arn"],
+            Handler="handler.lambda_handler",
+            Code={"ZipFile": buffer.getvalue()},
+            **extra,
+        )
+        return name
 
     def resource(self, function: str, env: str = "dev") -> str:
         return resource(self.config, function, env)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -139,24 +137,10 @@ def test_bootstrap_twice_creates_nothing_the_second_time(aws_env: str, cli: Cli)
     assert second.calls.total > 0 and second.calls.mutating == []
 
 
-def _zip(text: str) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("handler.py", text)
-    return buffer.getvalue()
-
-
 def test_a_function_the_tool_did_not_create_is_never_modified(released: Released, cli: Cli) -> None:
     target = released.target()
-    name = released.resource("ingest-v2")
-    role = target.aws.iam().get_role(RoleName=released.config.role_name("ingest-v2", "dev"))
-    target.lam.create_function(
-        FunctionName=name,
-        Runtime="python3.12",
-        Role=role["Role"]["Arn"],
-        Handler="handler.lambda_handler",
-        Code={"ZipFile": _zip("def lambda_handler(event, context):\n    return 'hand-made'\n")},
-        Environment={"Variables": {"OWNER": "someone else"}},
+    name = released.hand_made_function(
+        "ingest-v2", Environment={"Variables": {"OWNER": "someone else"}}
     )
     before = target.lam.get_function(FunctionName=name)
 

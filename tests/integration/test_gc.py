@@ -3,8 +3,6 @@ deploy does, and never touches a function the tool does not manage."""
 
 from __future__ import annotations
 
-import io
-import zipfile
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -56,27 +54,11 @@ def test_gc_refuses_while_the_environment_is_locked(released: Released, cli: Cli
     assert dev.ledger.read_lock() is None  # released
 
 
-def _zip(text: str) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("handler.py", text)
-    return buffer.getvalue()
-
-
 def test_gc_never_deletes_versions_of_a_function_it_does_not_manage(
     released: Released, cli: Cli
 ) -> None:
     target = released.target()
-    name = released.resource("ingest-v2")
-    role = target.aws.iam().get_role(RoleName=released.config.role_name("ingest-v2", "dev"))
-    target.lam.create_function(
-        FunctionName=name,
-        Runtime="python3.12",
-        Role=role["Role"]["Arn"],
-        Handler="handler.lambda_handler",
-        Code={"ZipFile": _zip("def lambda_handler(event, context):\n    return 'hand-made'\n")},
-        Publish=True,
-    )
+    name = released.hand_made_function("ingest-v2", Publish=True)
     target.lam.update_function_configuration(FunctionName=name, Description="second")
     target.lam.publish_version(FunctionName=name)
     before = _versions(target.lam, name)
