@@ -9,6 +9,7 @@ from typing import Any
 
 from . import yamlio
 from .errors import ConfigError, InputError
+from .schema import Reader, kind_of
 
 SCHEMA_VERSION = 1
 ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
@@ -132,60 +133,6 @@ def is_secret_key(key: str) -> bool:
     return bool(_SECRET_KEY.search(key))
 
 
-class _Reader:
-    """Reads typed values out of parsed YAML, naming ``file: dotted.key`` in errors."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def fail(self, where: str, problem: str) -> ConfigError:
-        return ConfigError(f"{self.source}: {where}: {problem}", f"fix {self.source}")
-
-    def mapping(self, value: Any, where: str, allowed: set[str] | None = None) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise self.fail(where, f"expected a mapping, got {_kind(value)}")
-        if allowed is not None:
-            unknown = sorted(set(map(str, value)) - allowed)
-            if unknown:
-                prefix = f"{where}." if where != "(top level)" else ""
-                raise self.fail(
-                    f"{prefix}{unknown[0]}", f"unknown key (allowed: {', '.join(sorted(allowed))})"
-                )
-        return value
-
-    def get(
-        self, data: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str, **opt: Any
-    ) -> Any:
-        path = f"{where}.{key}" if where != "(top level)" else key
-        if key not in data or data[key] is None:
-            if "default" in opt:
-                return opt["default"]
-            raise self.fail(path, "missing required key")
-        value = data[key]
-        if kind is int and isinstance(value, bool):
-            raise self.fail(path, f"expected an integer, got {_kind(value)}")
-        if not isinstance(value, kind):
-            raise self.fail(path, f"expected {_kind_name(kind)}, got {_kind(value)}")
-        return value
-
-    def str_list(self, data: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
-        values = self.get(data, key, list, where, default=[])
-        for i, item in enumerate(values):
-            if not isinstance(item, str):
-                raise self.fail(f"{where}.{key}[{i}]", f"expected a string, got {_kind(item)}")
-        return tuple(values)
-
-
-def _kind(value: Any) -> str:
-    return "nothing" if value is None else f"{type(value).__name__} {value!r}"[:60]
-
-
-def _kind_name(kind: type | tuple[type, ...]) -> str:
-    names = {str: "a string", int: "an integer", float: "a number", list: "a list", dict: "a map"}
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    return " or ".join(names.get(k, k.__name__) for k in kinds)
-
-
 def load_config(path: Path | str = "release.yaml") -> ReleaseConfig:
     """Load and validate ``release.yaml``; raises ConfigError before any AWS call."""
     path = Path(path).resolve()
@@ -195,7 +142,7 @@ def load_config(path: Path | str = "release.yaml") -> ReleaseConfig:
 
 
 def parse_config(data: Any, path: Path, display: str = "release.yaml") -> ReleaseConfig:
-    r = _Reader(display)
+    r = Reader(display)
     top = r.mapping(
         data,
         "(top level)",
@@ -270,7 +217,7 @@ def parse_config(data: Any, path: Path, display: str = "release.yaml") -> Releas
     return config
 
 
-def _parse_layers(r: _Reader, data: dict[str, Any]) -> dict[str, LayerSpec]:
+def _parse_layers(r: Reader, data: dict[str, Any]) -> dict[str, LayerSpec]:
     layers: dict[str, LayerSpec] = {}
     for name, raw in data.items():
         where = f"layers.{name}"
@@ -286,7 +233,7 @@ def _parse_layers(r: _Reader, data: dict[str, Any]) -> dict[str, LayerSpec]:
 
 
 def _parse_functions(
-    r: _Reader, data: dict[str, Any], layers: dict[str, LayerSpec]
+    r: Reader, data: dict[str, Any], layers: dict[str, LayerSpec]
 ) -> dict[str, FunctionSpec]:
     functions: dict[str, FunctionSpec] = {}
     for name, raw in data.items():
@@ -316,14 +263,14 @@ def _parse_functions(
     return functions
 
 
-def _parse_variables(r: _Reader, data: dict[str, Any], where: str) -> dict[str, str]:
+def _parse_variables(r: Reader, data: dict[str, Any], where: str) -> dict[str, str]:
     values: dict[str, str] = {}
     for key, value in r.mapping(data, where).items():
         path = f"{where}.{key}"
         if not isinstance(key, str) or not _ENV_KEY.match(key):
             raise r.fail(path, "env-var names are a letter then letters, digits or '_'")
         if not isinstance(value, (str, int, float)) or isinstance(value, bool):
-            raise r.fail(path, f"expected a string, got {_kind(value)}")
+            raise r.fail(path, f"expected a string, got {kind_of(value)}")
         text = str(value)
         if not text.startswith(SSM_PREFIX) and (
             _SECRET_VALUE.search(text) or (_SECRET_KEY.search(str(key)) and text)
@@ -336,7 +283,7 @@ def _parse_variables(r: _Reader, data: dict[str, Any], where: str) -> dict[str, 
     return values
 
 
-def _parse_e2e(r: _Reader, data: dict[str, Any]) -> E2eSpec:
+def _parse_e2e(r: Reader, data: dict[str, Any]) -> E2eSpec:
     where = "validation.e2e"
     body = r.mapping(
         data, where, {"client_id", "period_days", "run_date", "fixtures", "min_dated_pct"}
@@ -351,7 +298,7 @@ def _parse_e2e(r: _Reader, data: dict[str, Any]) -> E2eSpec:
 
 
 def _parse_environments(
-    r: _Reader, data: dict[str, Any], config: ReleaseConfig, shared: dict[str, str]
+    r: Reader, data: dict[str, Any], config: ReleaseConfig, shared: dict[str, str]
 ) -> dict[str, EnvironmentSpec]:
     allowed = {
         "region",
@@ -407,7 +354,7 @@ def _parse_environments(
     return envs
 
 
-def _check_contract(r: _Reader, config: ReleaseConfig) -> None:
+def _check_contract(r: Reader, config: ReleaseConfig) -> None:
     """Every key a function requires must have a value in every environment."""
     for env in config.environments.values():
         for function in config.functions:

@@ -17,8 +17,9 @@ from typing import Any
 import semver
 
 from . import yamlio
-from .config import ReleaseConfig, _Reader, load_config
+from .config import ReleaseConfig, load_config
 from .errors import ConfigError
+from .schema import Reader
 
 YAML_SUFFIXES = (".yaml", ".yml")
 # What vectora_core.config accepts as a scope/source/profile/prompt/client name.
@@ -131,7 +132,7 @@ class _Catalogue:
         return sorted(k[len(prefix) : -5] for k in self.docs if k.startswith(prefix))
 
     def check(self, doc: _Doc) -> None:
-        r = _Reader(doc.display)
+        r = Reader(doc.display)
         folder = doc.key.split("/", 1)[0] if "/" in doc.key else ""
         checker = {
             "scopes": _check_scope,
@@ -147,7 +148,7 @@ class _Catalogue:
         checker(r, doc)
 
 
-def _check_scope(r: _Reader, doc: _Doc) -> None:
+def _check_scope(r: Reader, doc: _Doc) -> None:
     data = doc.data
     _same_as_file(r, data, "scope_id", doc.stem)
     for key in ("category", "label", "description"):
@@ -164,7 +165,7 @@ def _check_scope(r: _Reader, doc: _Doc) -> None:
         seen.add(term.lower())
 
 
-def _check_source_set(r: _Reader, doc: _Doc) -> None:
+def _check_source_set(r: Reader, doc: _Doc) -> None:
     data = doc.data
     _same_as_file(r, data, "source_set", doc.stem)
     sources = r.get(data, "sources", list, "(top level)")
@@ -185,7 +186,7 @@ def _check_source_set(r: _Reader, doc: _Doc) -> None:
         r.get(entry, "name", str, where, default=None)
 
 
-def _check_profile(r: _Reader, doc: _Doc) -> None:
+def _check_profile(r: Reader, doc: _Doc) -> None:
     data = doc.data
     _same_as_file(r, data, "profile_id", doc.stem)
     for key in ("period_days", "max_items_per_source", "max_items_total", "max_feed_bytes"):
@@ -194,7 +195,7 @@ def _check_profile(r: _Reader, doc: _Doc) -> None:
     r.get(data, "user_agent", str, "(top level)", default=None)
 
 
-def _check_prompt(r: _Reader, doc: _Doc) -> None:
+def _check_prompt(r: Reader, doc: _Doc) -> None:
     data = doc.data
     _same_as_file(r, data, "prompt_id", doc.stem)
     template = r.get(data, "user_template", str, "(top level)")
@@ -211,7 +212,7 @@ def _check_prompt(r: _Reader, doc: _Doc) -> None:
 
 def _check_client(doc: _Doc, catalogue: _Catalogue) -> None:
     """A client config as vectora_core reads it: profile, ingestion, scoring, newsletter."""
-    r = _Reader(doc.display)
+    r = Reader(doc.display)
     data = doc.data
     top = "(top level)"
     profile = r.mapping(r.get(data, "client_profile", dict, top), "client_profile")
@@ -283,14 +284,14 @@ def _check_client(doc: _Doc, catalogue: _Catalogue) -> None:
             _exists(r, catalogue, "scopes", name, f"{where}.scopes[{j}]")
 
 
-def _same_as_file(r: _Reader, data: dict[str, Any], key: str, stem: str) -> None:
+def _same_as_file(r: Reader, data: dict[str, Any], key: str, stem: str) -> None:
     value = r.get(data, key, str, "(top level)", default=None)
     if value is not None and value != stem:
         raise r.fail(key, f"{value!r} differs from the file name {stem!r}")
 
 
 def _positive(
-    r: _Reader, data: dict[str, Any], key: str, where: str, kind: type | tuple[type, ...]
+    r: Reader, data: dict[str, Any], key: str, where: str, kind: type | tuple[type, ...]
 ) -> None:
     value = r.get(data, key, kind, where, default=None)
     if value is not None and (isinstance(value, bool) or value <= 0):
@@ -298,7 +299,7 @@ def _positive(
         raise r.fail(path, f"must be a positive number, got {value!r}")
 
 
-def _exists(r: _Reader, catalogue: _Catalogue, folder: str, name: str, where: str) -> None:
+def _exists(r: Reader, catalogue: _Catalogue, folder: str, name: str, where: str) -> None:
     if not isinstance(name, str) or not all(NAME.match(p) for p in name.split("/")):
         raise r.fail(where, f"{name!r} is not a name the application can load")
     if not catalogue.has(folder, name):
