@@ -19,7 +19,7 @@ demo: $(STAMP)
 	$(BIN)/vectora-release demo
 
 test: $(STAMP) lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile --durations=25
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

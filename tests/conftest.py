@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
+import tempfile
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,6 +49,35 @@ def make_project(dest: Path) -> Path:
     git(dest, "add", "-A")
     git(dest, "commit", "-q", "-m", "release inputs")
     return dest
+
+
+# -- figures measured by tests (docs/reliability.md quotes them) --------------------------------
+FIGURES_DIR_VAR = "VECTORA_TEST_FIGURES"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The folder where tests append figures; made by the process that prints the summary
+    (pytest-xdist workers inherit it)."""
+    if not hasattr(config, "workerinput") and not os.environ.get(FIGURES_DIR_VAR):
+        os.environ[FIGURES_DIR_VAR] = tempfile.mkdtemp(prefix="vectora-figures-")
+        config.add_cleanup(lambda: shutil.rmtree(os.environ.pop(FIGURES_DIR_VAR), True))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The measured figures, after the test results, grouped by section."""
+    folder = os.environ.get(FIGURES_DIR_VAR)
+    sections: dict[str, list[str]] = {}
+    for path in sorted(Path(folder).glob("figures-*.jsonl")) if folder else []:
+        for row in path.read_text(encoding="utf-8").splitlines():
+            item = json.loads(row)
+            sections.setdefault(item["section"], []).append(item["line"])
+    if not sections:
+        return
+    terminalreporter.section("reliability figures")
+    for section in sorted(sections):
+        terminalreporter.write_line(f"{section}:")
+        for line in sections[section]:
+            terminalreporter.write_line(f"  {line}")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,10 +1,12 @@
-"""Fixtures of the reliability suite: two releases built once; figures printed at the end."""
+"""Fixtures of the reliability suite: two releases built once, the figures collector.
+
+The figures are printed at the end of the run by tests/conftest.py.
+"""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -23,14 +25,3 @@ def releases(tmp_path_factory: pytest.TempPathFactory) -> Releases:
 @pytest.fixture(scope="session")
 def figures() -> Figures:
     return FIGURES
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """The measured figures (docs/reliability.md quotes them), after the test results."""
-    if not FIGURES.lines:
-        return
-    terminalreporter.section("reliability figures")
-    for section, lines in FIGURES.lines.items():
-        terminalreporter.write_line(f"{section}:")
-        for line in lines:
-            terminalreporter.write_line(f"  {line}")

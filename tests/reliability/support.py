@@ -8,6 +8,7 @@ something. Builds touch no AWS and are made once per session (``releases`` in co
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -118,14 +119,23 @@ def target(config: ReleaseConfig, env: str, clock: Clock = utcnow) -> Target:
 # -- figures --------------------------------------------------------------------------------------
 @dataclass
 class Figures:
-    """Lines collected by the tests and printed in the terminal summary (docs/reliability.md)."""
+    """Lines collected by the tests and printed in the terminal summary (docs/reliability.md).
+
+    Each line is also appended to a file of this process under ``$VECTORA_TEST_FIGURES`` (set
+    by tests/conftest.py), so the summary has them when pytest-xdist runs the tests elsewhere.
+    """
 
     lines: dict[str, list[str]] = field(default_factory=dict)
 
     def add(self, section: str, line: str) -> None:
         self.lines.setdefault(section, []).append(line)
+        folder = os.environ.get(FIGURES_DIR_VAR)
+        if folder:
+            with open(Path(folder) / f"figures-{os.getpid()}.jsonl", "a", encoding="utf-8") as out:
+                out.write(json.dumps({"section": section, "line": line}) + "\n")
 
 
+FIGURES_DIR_VAR = "VECTORA_TEST_FIGURES"
 FIGURES = Figures()
 
 
