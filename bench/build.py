@@ -30,10 +30,10 @@ ROOT = Path(__file__).resolve().parents[1]
 TARGET = 0.10
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from vectora_release.build import build_release  # noqa: E402
-from vectora_release.config import load_config  # noqa: E402
-from vectora_release.manifest import Manifest  # noqa: E402
-from vectora_release.report import table  # noqa: E402
+from vectora_release.build.builders import build_release  # noqa: E402
+from vectora_release.build.manifest import Manifest  # noqa: E402
+from vectora_release.common.output import table  # noqa: E402
+from vectora_release.config.model import load_config  # noqa: E402
 
 
 def make_project_function() -> Callable[[Path], Path]:

@@ -30,13 +30,13 @@ from typing import Any
 
 import yaml
 from vectora_release.aws import Aws, CallCounter
-from vectora_release.bootstrap import bootstrap
-from vectora_release.build import build_release
-from vectora_release.config import ReleaseConfig, load_config
-from vectora_release.deploy import deploy_release
-from vectora_release.local_aws import embedded_aws
-from vectora_release.manifest import Manifest
-from vectora_release.target import Target
+from vectora_release.build.builders import build_release
+from vectora_release.build.manifest import Manifest
+from vectora_release.config.model import ReleaseConfig, load_config
+from vectora_release.deploy.pipeline import deploy_release
+from vectora_release.deploy.target import Target
+from vectora_release.local.server import embedded_aws
+from vectora_release.ops.bootstrap import bootstrap
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = "dev"

@@ -100,7 +100,7 @@ def project(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def embedded_server() -> Iterator[str]:
     """One moto server on 127.0.0.1 for the session; tests reset its state (see ``aws_env``)."""
-    from vectora_release.local_aws import EmbeddedAws
+    from vectora_release.local.server import EmbeddedAws
 
     server = EmbeddedAws().start()
     yield server.endpoint
@@ -110,7 +110,7 @@ def embedded_server() -> Iterator[str]:
 @pytest.fixture
 def aws_env(embedded_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """Point boto3 at a freshly reset embedded AWS; returns its endpoint."""
-    from vectora_release.local_aws import environment
+    from vectora_release.local.server import environment
 
     request = urllib.request.Request(f"{embedded_server}/moto-api/reset", method="POST")
     urllib.request.urlopen(request, timeout=10).close()

@@ -12,18 +12,16 @@ from __future__ import annotations
 import json
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
-from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
 from vectora_release.aws import Aws
-from vectora_release.cli import main
-from vectora_release.config import ReleaseConfig, load_config
-from vectora_release.live import ALIAS
-from vectora_release.scratch import commit_all, make_scratch_repo
+from vectora_release.aws.lambda_ import ALIAS
+from vectora_release.cli import run_cli
+from vectora_release.config.model import ReleaseConfig, load_config
+from vectora_release.local.scratch import commit_all, make_scratch_repo
 
 ROOT = Path(__file__).resolve().parents[2]
 ENVS = ("dev", "stage", "prod")
@@ -37,7 +35,7 @@ def reset_embedded_aws(endpoint: str) -> None:
 @pytest.fixture(scope="module")
 def module_aws(embedded_server: str) -> Iterator[str]:
     """``aws_env`` for a whole module: a freshly reset embedded AWS, variables pointing at it."""
-    from vectora_release.local_aws import environment
+    from vectora_release.local.server import environment
 
     reset_embedded_aws(embedded_server)
     with pytest.MonkeyPatch.context() as patch:
@@ -85,16 +83,8 @@ class World:
         argv = ["--config", str(config or self.repo / "release.yaml"), *args]
         if json_output:
             argv.insert(0, "--json")
-        out, err = StringIO(), StringIO()
-        code: int | str | None = 0
-        with redirect_stdout(out), redirect_stderr(err):
-            try:
-                main(argv)
-            except SystemExit as exc:
-                code = exc.code
-        return Result(
-            tuple(args), code if isinstance(code, int) else 1, out.getvalue(), err.getvalue()
-        )
+        result = run_cli(argv)
+        return Result(tuple(args), result.code, result.out, result.err)
 
     def ok(self, *args: str, **kwargs: Any) -> Result:
         result = self.cli(*args, **kwargs)

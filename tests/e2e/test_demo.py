@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from vectora_release.demo import Story, _verdict
-from vectora_release.errors import CheckFailedError
+from vectora_release.common.errors import CheckFailedError
+from vectora_release.local.demo import Story, _verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,7 +22,7 @@ def test_the_demo_tells_the_whole_story_and_exits_0() -> None:
         "VECTORA_RELEASE_CACHE", str(ROOT / ".cache" / "vectora-release")
     )
     run = subprocess.run(
-        [sys.executable, "-c", "from vectora_release.cli import main; main()", "demo"],
+        [sys.executable, "-m", "vectora_release", "demo"],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -1,4 +1,4 @@
-"""The incidents the release system exists to catch (issue "Promotion…", DESIGN §1), each one
+"""The incidents the release system exists to catch (docs/architecture.md), each one
 reproduced by hand on stage after a clean promotion of R1 from dev, then caught by the CLI.
 
 1. a stage layer replaced out of band by an older zip;

@@ -1,4 +1,4 @@
-"""The release story end to end, through the CLI, on the embedded AWS (DESIGN §2, §5, §6, §8).
+"""The release story end to end, through the CLI, on the embedded AWS (docs/architecture.md).
 
 build → publish → deploy dev → validate → promote stage → promote prod (byte-identical) →
 a second release through dev and stage → an out-of-band change in stage → drift → the drifted

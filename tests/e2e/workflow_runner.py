@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from vectora_release.local_aws import CREDENTIALS
+from vectora_release.local.server import CREDENTIALS
 
 
 class RehearsalError(Exception):

@@ -23,14 +23,16 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from vectora_release.aws import Aws, CallCounter
-from vectora_release.bootstrap import bootstrap
-from vectora_release.build import build_release
-from vectora_release.cli import main
-from vectora_release.config import ReleaseConfig, load_config
-from vectora_release.ledger import Clock, utcnow
-from vectora_release.manifest import Manifest
-from vectora_release.store import PublishReport
-from vectora_release.target import Target
+from vectora_release.build.builders import build_release
+from vectora_release.build.deps import default_cache_dir
+from vectora_release.build.manifest import Manifest
+from vectora_release.cli import Wiring, run_cli
+from vectora_release.common.clock import Clock, utcnow
+from vectora_release.config.model import ReleaseConfig, load_config
+from vectora_release.deploy.target import Target
+from vectora_release.local.runner import LocalInvoker
+from vectora_release.ops.bootstrap import bootstrap
+from vectora_release.store.artifacts import PublishReport
 
 TESTS = Path(__file__).resolve().parents[1]
 
@@ -135,8 +137,10 @@ def new_target(config: ReleaseConfig, env: str = "dev", clock: Clock = utcnow) -
     botocore copies the session's event hooks into a client when it creates it, and ``Aws``
     caches its clients: a hook registered after the first call of a client misses that
     client's calls. Attach counters and injected faults to a target no call has gone through.
+    Its functions run in the local runner, as the CLI arranges on the embedded AWS.
     """
-    return Target(config, config.env(env), Aws(), clock=clock, waiter_delay=1)
+    runner = LocalInvoker(default_cache_dir(config.root) / "runner")
+    return Target(config, config.env(env), Aws(), clock=clock, waiter_delay=1, runner=runner)
 
 
 def counter(target: Target) -> CallCounter:
@@ -303,35 +307,25 @@ class CliResult:
 
 
 @pytest.fixture
-def cli(
-    release_builds: ReleaseBuilds,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> Callable[..., CliResult]:
+def cli(release_builds: ReleaseBuilds, monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliResult]:
     """Run ``vectora-release --config <R1's release.yaml> ARGS``; count its AWS calls.
 
     ``config=PATH`` runs it with another release.yaml (see :meth:`Released.variant`). Every
     ``Aws`` the command makes gets a counter attached before its first call.
     """
-    from vectora_release import cli_app
-
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)  # CI: keep the job summary clean
 
     def run(*args: str, config: Path | None = None) -> CliResult:
         calls = CallCounter()
 
-        class CountedAws(Aws):
-            def __init__(self, *a: Any, **kw: Any) -> None:
-                super().__init__(*a, **kw)
-                calls.attach(self)
+        def counted_aws() -> Aws:
+            aws = Aws()
+            calls.attach(aws)
+            return aws
 
-        monkeypatch.setattr(cli_app, "Aws", CountedAws)
-        capsys.readouterr()
         path = config or release_builds.r1.project / "release.yaml"
-        with pytest.raises(SystemExit) as exited:
-            main(["--config", str(path), *args])
-        captured = capsys.readouterr()
-        return CliResult(int(exited.value.code or 0), captured.out, captured.err, calls)
+        result = run_cli(["--config", str(path), *args], Wiring(aws=counted_aws))
+        return CliResult(result.code, result.out, result.err, calls)
 
     return run
 

@@ -10,10 +10,10 @@ from urllib.parse import unquote
 import pytest
 from botocore.exceptions import ClientError
 from vectora_release.aws import Aws, CallCounter
-from vectora_release.bootstrap import bootstrap
-from vectora_release.config import ReleaseConfig, load_config
-from vectora_release.spec import MANAGED_BY
-from vectora_release.target import Target
+from vectora_release.config.model import ReleaseConfig, load_config
+from vectora_release.deploy.desired import MANAGED_BY
+from vectora_release.deploy.target import Target
+from vectora_release.ops.bootstrap import bootstrap
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV_BUCKETS = ("config", "data", "newsletters")

@@ -1,12 +1,12 @@
-"""The environment commands as operators run them: exit codes, stdout vs stderr (DESIGN §8)."""
+"""The environment commands as operators run them: exit codes, stdout vs stderr (docs/architecture.md)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vectora_release.deploy import deploy_release
-from vectora_release.store import release_prefix
+from vectora_release.deploy.pipeline import deploy_release
+from vectora_release.store.artifacts import release_prefix
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -1,5 +1,5 @@
 """deploy_release against the embedded AWS: creation, no-op redeploys, minimal changes, dry runs,
-the lock, tampered artifacts and failures half-way (DESIGN §5)."""
+the lock, tampered artifacts and failures half-way (docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,15 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from vectora_release.aws import Aws, CallCounter, ClientError
-from vectora_release.config import CONFIG_PREFIX_VAR
-from vectora_release.deploy import deploy_release
-from vectora_release.errors import DeployFailedError, IntegrityError, LockHeldError
-from vectora_release.ledger import FAILED, IN_PROGRESS, SUCCEEDED, DeploymentRecord, utcnow
-from vectora_release.live import ALIAS
-from vectora_release.spec import MANAGED_BY
-from vectora_release.store import release_prefix
+from vectora_release.aws.lambda_ import ALIAS
+from vectora_release.common.clock import utcnow
+from vectora_release.common.errors import DeployFailedError, IntegrityError, LockHeldError
+from vectora_release.config.model import CONFIG_PREFIX_VAR
+from vectora_release.deploy.desired import MANAGED_BY
+from vectora_release.deploy.executor import DisplayOnlyExecutor
+from vectora_release.deploy.pipeline import deploy_release
+from vectora_release.store.artifacts import release_prefix
+from vectora_release.store.ledger import FAILED, IN_PROGRESS, SUCCEEDED, DeploymentRecord
 
 if TYPE_CHECKING:
     from conftest import ReleaseBuilds, Released
@@ -174,7 +176,7 @@ def test_dry_run_lists_the_steps_and_changes_nothing(released: Released) -> None
     dev = released.target("dev")
     calls = released.counter(dev)
 
-    report = deploy_release(dev, released.r1.manifest, dry_run=True)
+    report = deploy_release(dev, released.r1.manifest, executor=DisplayOnlyExecutor())
 
     assert report.outcome == "planned"
     kinds = Counter(step.split(" ", 1)[0] for step in report.plan)
@@ -196,7 +198,7 @@ def test_dry_run_of_a_change_lists_it_and_changes_nothing(released: Released) ->
     before = released.aliases(dev)
     calls = released.counter(dev)
 
-    report = deploy_release(dev, r2.manifest, dry_run=True)
+    report = deploy_release(dev, r2.manifest, executor=DisplayOnlyExecutor())
 
     assert report.outcome == "planned"
     assert any(step.startswith("UpdateFunctionCode") for step in report.plan)

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from vectora_release import local_aws
+from vectora_release.local import server as local_aws
 
 CLI = Path(sys.executable).with_name("vectora-release")
 PID_FILE = Path(".vectora-local") / "server.json"
@@ -86,7 +86,7 @@ def test_up_env_down_round_trip(workdir: Path) -> None:
     assert endpoint.startswith("http://127.0.0.1:")
     assert f"running at {endpoint} (pid {pid})" in up.stderr
     assert alive(pid) and answers_as_moto(endpoint)
-    assert b"vectora_release.local_aws" in server_cmdline(pid)
+    assert b"vectora_release.local.server" in server_cmdline(pid)
 
     printed = run(workdir, "local", "env")
     assert printed.returncode == 0, printed.stderr

@@ -1,4 +1,4 @@
-"""promote through the CLI on the embedded AWS (DESIGN §5, §6, §8).
+"""promote through the CLI on the embedded AWS (docs/architecture.md).
 
 Every test starts from a freshly reset embedded AWS where R1 is published (``released``).
 """
@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from vectora_release.config import load_config
-from vectora_release.ledger import ROLLED_BACK
-from vectora_release.live import ALIAS
-from vectora_release.store import ArtifactStore, release_prefix
+from vectora_release.aws.lambda_ import ALIAS
+from vectora_release.config.model import load_config
+from vectora_release.store.artifacts import ArtifactStore, release_prefix
+from vectora_release.store.ledger import ROLLED_BACK
 
 if TYPE_CHECKING:
     from collections.abc import Callable

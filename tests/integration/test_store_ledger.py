@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from vectora_release import manifest as manifest_io
-from vectora_release.deploy import deploy_release
-from vectora_release.digest import code_sha256, sha256_hex
-from vectora_release.errors import InputError, LockHeldError, StoreError
-from vectora_release.ledger import SUCCEEDED, Ledger, Lock
-from vectora_release.manifest import MANIFEST_NAME, Manifest
-from vectora_release.store import INDEX, release_prefix
+from vectora_release.build import manifest as manifest_io
+from vectora_release.build.manifest import MANIFEST_NAME, Manifest
+from vectora_release.common.digest import code_sha256, sha256_hex
+from vectora_release.common.errors import InputError, LockHeldError, StoreError
+from vectora_release.deploy.pipeline import deploy_release
+from vectora_release.store.artifacts import INDEX, release_prefix
+from vectora_release.store.ledger import SUCCEEDED, Ledger
+from vectora_release.store.lock import Lock
 
 if TYPE_CHECKING:
     from conftest import Released

@@ -1,4 +1,4 @@
-"""validate, rollback, gc and diff through the CLI on the embedded AWS (DESIGN §6, §8).
+"""validate, rollback, gc and diff through the CLI on the embedded AWS (docs/architecture.md).
 
 Releases are built once for the module, in a scratch repository (builds touch no AWS):
 
@@ -15,20 +15,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
-from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
-from vectora_release import cli_app
 from vectora_release.aws import Aws, CallCounter
-from vectora_release.cli import main
-from vectora_release.config import load_config
-from vectora_release.ledger import ROLLED_BACK, SUCCEEDED, Ledger
-from vectora_release.live import ALIAS
-from vectora_release.scratch import commit_all, make_scratch_repo
+from vectora_release.aws.lambda_ import ALIAS
+from vectora_release.cli import Wiring, run_cli
+from vectora_release.config.model import load_config
+from vectora_release.local.scratch import commit_all, make_scratch_repo
+from vectora_release.store.ledger import ROLLED_BACK, SUCCEEDED, Ledger
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = ("ingest-v2", "newsletter-v2", "normalize-score-v2")
@@ -55,7 +52,7 @@ class Releases:
 
     def build(self, name: str) -> None:
         out = self.repo / f"dist-{name}"
-        code, data, err = run_cli(self.repo / "release.yaml", "build", "--out", str(out))
+        code, data, err = run_json(self.repo / "release.yaml", "build", "--out", str(out))
         assert code == 0, err
         assert data["dirty"] is False
         self.manifests[name] = data
@@ -106,21 +103,11 @@ def releases(tmp_path_factory: pytest.TempPathFactory) -> Releases:
 
 
 # -- the command line ----------------------------------------------------------------------------
-def run_cli(config: Path, *args: str) -> tuple[int, Any, str]:
+def run_json(config: Path, *args: str, wiring: Wiring | None = None) -> tuple[int, Any, str]:
     """``vectora-release --json --config CONFIG ARGS``: (exit code, JSON stdout, stderr)."""
-    out, err = StringIO(), StringIO()
-    code: int | str | None = 0
-    with redirect_stdout(out), redirect_stderr(err):
-        try:
-            main(["--json", "--config", str(config), *args])
-        except SystemExit as exc:
-            code = exc.code
-    text = out.getvalue().strip()
-    return (
-        (code if isinstance(code, int) else 1),
-        (json.loads(text) if text else None),
-        err.getvalue(),
-    )
+    result = run_cli(["--json", "--config", str(config), *args], wiring)
+    text = result.out.strip()
+    return result.code, (json.loads(text) if text else None), result.err
 
 
 @dataclass
@@ -140,13 +127,12 @@ class Env:
         """Run a command; ``self.calls`` counts the AWS calls it made (and only those)."""
         self.calls = calls = CallCounter()
 
-        class CountedAws(Aws):
-            def __init__(self, *a: Any, **kw: Any) -> None:
-                super().__init__(*a, **kw)
-                calls.attach(self)
+        def counted_aws() -> Aws:
+            aws = Aws()
+            calls.attach(aws)
+            return aws
 
-        self.monkeypatch.setattr(cli_app, "Aws", CountedAws)
-        return run_cli(config or self.config_path, *args)
+        return run_json(config or self.config_path, *args, wiring=Wiring(aws=counted_aws))
 
     def ok(self, *args: str, config: Path | None = None) -> Any:
         code, data, err = self.cli(*args, config=config)
@@ -495,7 +481,7 @@ def test_rollback_with_nothing_earlier_exits_2(env: Env) -> None:
 
 @pytest.mark.slow
 def test_rollback_restores_the_env_vars_of_the_release_it_restores(env: Env) -> None:
-    """DESIGN §5: code, layers, env vars and config roll forward and back together.
+    """docs/architecture.md: code, layers, env vars and config roll forward and back together.
 
     r1 runs with LOG_LEVEL=INFO; then release.yaml sets LOG_LEVEL=DEBUG and r2 is deployed
     with it. Rolling back must bring r1 back as it ran, LOG_LEVEL=INFO included.

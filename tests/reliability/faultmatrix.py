@@ -33,17 +33,18 @@ from typing import Any
 
 from harness import KILL, KILLED, Faults, run_cli, stub_runner
 from support import Releases, target
-from vectora_release.bootstrap import bootstrap
-from vectora_release.deploy import deploy_release
-from vectora_release.errors import LockHeldError
-from vectora_release.ledger import IN_PROGRESS, utcnow
-from vectora_release.live import ALIAS
-from vectora_release.observe import all_findings, manifest_of
-from vectora_release.promote import promote
-from vectora_release.rollback import rollback
-from vectora_release.status import status_row
-from vectora_release.target import Target
-from vectora_release.validate import validate_current
+from vectora_release.aws.lambda_ import ALIAS
+from vectora_release.checks.findings import all_findings, manifest_of
+from vectora_release.checks.validate import validate_current
+from vectora_release.common.clock import utcnow
+from vectora_release.common.errors import LockHeldError
+from vectora_release.deploy.pipeline import deploy_release
+from vectora_release.deploy.target import Target
+from vectora_release.ops.bootstrap import bootstrap
+from vectora_release.ops.promote import promote
+from vectora_release.ops.rollback import rollback
+from vectora_release.ops.status import status_row
+from vectora_release.store.ledger import IN_PROGRESS
 
 
 # -- the commands and their starting states -------------------------------------------------------

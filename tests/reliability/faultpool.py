@@ -22,7 +22,7 @@ from faultmatrix import COMMANDS, Command, Run, Verdict, ledger_problems, live_r
 from harness import Faults, run_cli, stub_runner
 from snapshots import SnapshotServer
 from support import Built, Releases, pointing_at, target
-from vectora_release import manifest as manifest_io
+from vectora_release.build import manifest as manifest_io
 
 
 # -- the matrix: snapshot, baseline, workers -----------------------------------------------------

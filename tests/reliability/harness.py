@@ -10,7 +10,6 @@ when the CI runner dies just before that call.
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -22,17 +21,18 @@ import botocore.loaders
 import botocore.session
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
-from vectora_release import cli_app
-from vectora_release import validate as validate_module
 from vectora_release.aws import Aws, is_mutating
-from vectora_release.cli import main
-from vectora_release.runner import Invocation
-from vectora_release.validate import core_build_info
+from vectora_release.checks import validate as validate_module
+from vectora_release.checks.findings import view_function
+from vectora_release.checks.invoke import Invocation
+from vectora_release.checks.validate import core_build_info
+from vectora_release.cli import Wiring
+from vectora_release.cli import run_cli as run_main
 
 THROTTLE, ERROR, KILL = "throttle", "error", "kill"
 MODES = (THROTTLE, ERROR, KILL)
 KILLED = 137  # what a SIGKILLed runner reports
-# The figures a healthy e2e run of the fixture client gives (DESIGN §9).
+# The figures a healthy e2e run of the fixture client gives (docs/architecture.md).
 E2E_METRICS = {"items": 32, "relevant_pct": 62.5, "avg_score": 76.0, "dated_pct": 100.0}
 
 
@@ -146,7 +146,7 @@ class Throttling(Faults):
         return throttling_response(event_name.split(".")[1], request.url)
 
 
-def fake_invoke(target: Any, function: str, event: Any, manifest: Any, view: Any = None) -> Any:
+def fake_runner(target: Any, view: Any, event: Any, manifest: Any) -> Invocation:
     """Stands in for the local runner inside the injected runs (it is not a caller of AWS).
 
     Running every function in a subprocess for each of hundreds of runs would dominate the
@@ -154,9 +154,6 @@ def fake_invoke(target: Any, function: str, event: Any, manifest: Any, view: Any
     its own AWS calls (e2e feed uploads, the record write), which are what faults are injected
     into. The converged state is checked by the real ``validate`` afterwards.
     """
-    view = view or validate_module.view_function(target, function)
-    if view.configuration is None:
-        return Invocation(view.resource, False, error={"errorType": "NoAlias"})
     if isinstance(event, dict) and event.get("healthcheck"):
         info = core_build_info(manifest)
         payload = {"status": "ok", "core_version": info["version"], "commit": info["commit"]}
@@ -164,8 +161,17 @@ def fake_invoke(target: Any, function: str, event: Any, manifest: Any, view: Any
     return Invocation(view.resource, True, {"items": 32, "metrics": dict(E2E_METRICS)}, via="stub")
 
 
+def fake_invoke(target: Any, function: str, event: Any, manifest: Any, view: Any = None) -> Any:
+    """:func:`fake_runner` in place of ``checks.invoke.invoke``, for calls made without the CLI."""
+    view = view or view_function(target, function)
+    if view.configuration is None:
+        return Invocation(view.resource, False, error={"errorType": "NoAlias"})
+    return fake_runner(target, view, event, manifest)
+
+
 @contextlib.contextmanager
 def stub_runner() -> Iterator[None]:
+    """Validation by core calls (no CLI) in this block answers with :func:`fake_runner`."""
     with mock.patch.object(validate_module, "invoke", fake_invoke):
         yield
 
@@ -201,22 +207,10 @@ def run_cli(
             for hook in hooks:
                 hook.attach(self)
 
-    out, err = io.StringIO(), io.StringIO()
-    code = 0
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(mock.patch.object(cli_app, "Aws", HookedAws))
-        stack.enter_context(
-            mock.patch.dict(os.environ, {"GITHUB_STEP_SUMMARY": summary, "GITHUB_ACTIONS": ""})
-        )
-        if stub:
-            stack.enter_context(stub_runner())
-        stack.enter_context(contextlib.redirect_stdout(out))
-        stack.enter_context(contextlib.redirect_stderr(err))
-        try:
-            main(["--config", config_path, *args])
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-    return CliRun(code, out.getvalue(), err.getvalue())
+    wiring = Wiring(aws=HookedAws, runner=fake_runner if stub else None)
+    with mock.patch.dict(os.environ, {"GITHUB_STEP_SUMMARY": summary, "GITHUB_ACTIONS": ""}):
+        result = run_main(["--config", config_path, *args], wiring)
+    return CliRun(result.code, result.out, result.err)
 
 
 Runner = Callable[[Faults], CliRun]

@@ -21,12 +21,14 @@ from unittest import mock
 
 from harness import new_session
 from vectora_release.aws import Aws
-from vectora_release.build import build_release
-from vectora_release.config import ReleaseConfig, load_config
-from vectora_release.ledger import Clock, utcnow
-from vectora_release.local_aws import environment
-from vectora_release.manifest import Manifest
-from vectora_release.target import Target
+from vectora_release.build.builders import build_release
+from vectora_release.build.deps import default_cache_dir
+from vectora_release.build.manifest import Manifest
+from vectora_release.common.clock import Clock, utcnow
+from vectora_release.config.model import ReleaseConfig, load_config
+from vectora_release.deploy.target import Target
+from vectora_release.local.runner import LocalInvoker
+from vectora_release.local.server import environment
 
 TESTS = Path(__file__).resolve().parents[1]
 CHANGED_IN_R2 = (
@@ -112,8 +114,14 @@ def pointing_at(endpoint: str) -> Iterator[None]:
 
 
 def target(config: ReleaseConfig, env: str, clock: Clock = utcnow) -> Target:
-    """A Target over a new Aws (clients are made on first use, under the current endpoint)."""
-    return Target(config, config.env(env), Aws(new_session()), clock=clock, waiter_delay=1)
+    """A Target over a new Aws (clients are made on first use, under the current endpoint).
+
+    Its functions run in the local runner, as the CLI arranges on the embedded AWS.
+    """
+    runner = LocalInvoker(default_cache_dir(config.root) / "runner")
+    return Target(
+        config, config.env(env), Aws(new_session()), clock=clock, waiter_delay=1, runner=runner
+    )
 
 
 # -- figures --------------------------------------------------------------------------------------

@@ -20,9 +20,9 @@ import pytest
 from harness import CliRun, Faults, run_cli, stub_runner
 from support import Figures, Releases, git, make_project, target
 from vectora_release.build.deps import default_cache_dir
-from vectora_release.deploy import deploy_release
-from vectora_release.digest import code_sha256, sha256_hex
-from vectora_release.store import release_prefix
+from vectora_release.common.digest import code_sha256, sha256_hex
+from vectora_release.deploy.pipeline import deploy_release
+from vectora_release.store.artifacts import release_prefix
 
 TRIED: list[str] = []
 
@@ -85,9 +85,12 @@ def aws(world: tuple[Releases, Callable[[], dict]], embedded_server: str) -> Ite
 
 
 def refused(config: Path | str, *args: str) -> str:
-    """Run the CLI; expect exit 2, no traceback, no mutating AWS call; return its error line."""
+    """Run the CLI; expect exit 2, no traceback, no mutating AWS call; return its error line.
+
+    Functions run in the real local runner (``invoke`` must refuse a malicious zip itself).
+    """
     calls = Faults()
-    run: CliRun = run_cli(str(config), args, [calls])
+    run: CliRun = run_cli(str(config), args, [calls], stub=False)
     assert run.code == 2, run.err
     assert "Traceback" not in run.err
     errors = [line for line in run.err.splitlines() if line.startswith("error: ")]
@@ -321,7 +324,7 @@ def test_zip_entry_escaping_the_runner_folder(
 
 def _publish_with_entry(releases: Releases, dist: Path, entry: str):
     """R1 as another version and commit, with ``entry`` added to ingest-v2's zip."""
-    from vectora_release.manifest import Manifest
+    from vectora_release.build.manifest import Manifest
 
     shutil.copytree(releases.r1.dist, dist)
     data = json.loads((dist / "manifest.json").read_text())

@@ -15,7 +15,7 @@ from faultmatrix import COMMANDS, Run
 from faultpool import Matrix, Workers, workers
 from harness import ERROR, KILL, MODES
 from support import Figures, Releases, pointing_at
-from vectora_release import recovery
+from vectora_release.deploy import recovery
 
 
 @pytest.fixture(scope="module")

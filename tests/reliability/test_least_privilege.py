@@ -37,9 +37,9 @@ from moto.iam.access_control import IAMRequestBase
 from moto.ssm.responses import SimpleSystemManagerResponse
 from support import Figures, Releases, target
 from vectora_release.aws import Aws
-from vectora_release.bootstrap import bootstrap, policy_document
-from vectora_release.deploy import deploy_release
-from vectora_release.validate import validate_current
+from vectora_release.checks.validate import validate_current
+from vectora_release.deploy.pipeline import deploy_release
+from vectora_release.ops.bootstrap import bootstrap, policy_document
 
 ACCOUNT, REGION = "123456789012", "eu-west-3"  # moto's account; the project's region
 DEV_ROLE = f"arn:aws:iam::{ACCOUNT}:role/vectora-inbox-deploy-dev"

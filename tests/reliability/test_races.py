@@ -20,11 +20,11 @@ import pytest
 from faultmatrix import ledger_problems, live_releases, open_records, prepare_deploy
 from harness import KILLED, stub_runner
 from support import Figures, Releases, target
-from vectora_release.bootstrap import bootstrap
-from vectora_release.deploy import deploy_release
-from vectora_release.errors import LockHeldError
-from vectora_release.ledger import FAILED, SUCCEEDED
-from vectora_release.validate import validate_current
+from vectora_release.checks.validate import validate_current
+from vectora_release.common.errors import LockHeldError
+from vectora_release.deploy.pipeline import deploy_release
+from vectora_release.ops.bootstrap import bootstrap
+from vectora_release.store.ledger import FAILED, SUCCEEDED
 
 DRIVER = Path(__file__).resolve().parent / "driver.py"
 HOLD = 2.0  # seconds a winner holds the lock before changing anything

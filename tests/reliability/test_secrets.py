@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from harness import CliRun, run_cli
 from support import Figures, git, make_project, target
+from vectora_release.aws.lambda_ import ALIAS
 from vectora_release.build.deps import default_cache_dir
-from vectora_release.config import load_config
-from vectora_release.live import ALIAS
+from vectora_release.config.model import load_config
 
 FUNCTION = "ingest-v2"
 

@@ -88,7 +88,7 @@ def test_retries_are_botocore_adaptive_mode_not_loops_of_our_own() -> None:
     retries = Aws()._config.retries
     assert retries == {"mode": "adaptive", "max_attempts": MAX_RETRIES}
     for path in PACKAGE.rglob("*.py"):
-        if path.name == "local_aws.py":  # waits for the embedded server to start, then to stop
+        if path.name == "server.py":  # waits for the embedded server to start, then to stop
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Attribute) and node.attr == "sleep":

@@ -7,16 +7,15 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from .. import gitinfo, versioning
-from ..config import CONFIG_PREFIX_VAR, ReleaseConfig
-from ..config_check import check_bundle
-from ..digest import code_sha256, sha256_hex, tree_sha256
-from ..errors import BuildError
-from ..manifest import ArtifactRecord, FunctionRecord, Manifest, save
+from ..common.digest import code_sha256, sha256_hex, tree_sha256
+from ..common.errors import BuildError
+from ..config import gitinfo, versioning
+from ..config.check import check_bundle
+from ..config.model import CONFIG_PREFIX_VAR, LayerSpec, ReleaseConfig
 from . import deps
+from .manifest import CONFIG_BUNDLE, ArtifactRecord, FunctionRecord, Manifest, save
 from .zipper import Entry, ZipResult, collect, source_date_epoch, write_zip
 
-CONFIG_BUNDLE = "config-bundle"
 BUILD_INFO = "_build_info.json"
 MAX_ZIPPED = 50 * 1024 * 1024
 MAX_UNZIPPED = 250 * 1024 * 1024
@@ -42,24 +41,15 @@ def build_release(
     check_bundle(config)  # a config file the application cannot read never becomes a release
     epoch = source_date_epoch()
     cache = cache_dir or deps.default_cache_dir(root)
-    python_version = config.runtime.removeprefix("python")
 
     zips: dict[str, tuple[str, ZipResult]] = {}
     build_infos: dict[str, dict[str, str]] = {}
     for layer in config.layers.values():
         say(f"layer {layer.name}")
-        if layer.package is not None:
-            package = root / layer.package
-            info = package_build_info(root, layer.package, str(semver), source.commit)
-            build_infos[layer.name] = info
-            entries = collect(package, f"python/{package.name}/", root)
-            entries.append((f"python/{package.name}/{BUILD_INFO}", _json_bytes(info)))
-            zipped = write_zip(entries, epoch)
-        else:
-            site = deps.install(root / str(layer.requirements), python_version, cache, layer.name)
-            # Installed dependencies are large and rarely change: their zip is cached too.
-            zipped = write_zip(collect(site, "python/", site), epoch, cache / "zips")
+        zipped, info = _layer_zip(config, layer, str(semver), source.commit, epoch, cache)
         zips[layer.name] = ("layer", zipped)
+        if info is not None:
+            build_infos[layer.name] = info
     for function in config.functions.values():
         say(f"function {function.name}")
         zips[function.name] = (
@@ -67,43 +57,90 @@ def build_release(
             write_zip(collect(root / function.source, "", root), epoch),
         )
     say(CONFIG_BUNDLE)
-    bundle: list[Entry] = [
-        *collect(root / config.bundle_canonical, "canonical/", root),
-        *collect(root / config.bundle_clients, "clients/", root),
-    ]
-    zips[CONFIG_BUNDLE] = ("config", write_zip(bundle, epoch))
+    zips[CONFIG_BUNDLE] = ("config", write_zip(_bundle_entries(config), epoch))
 
     _check_limits(config, {name: result for name, (_, result) in zips.items()})
     out.mkdir(parents=True, exist_ok=True)
-    artifacts = []
-    for name, (kind, result) in zips.items():
-        file = f"{name}-{semver}.zip"
-        _write_atomic(out / file, result.data)
-        artifacts.append(
-            ArtifactRecord(
-                name=name,
-                kind=kind,
-                file=file,
-                size=len(result.data),
-                sha256=sha256_hex(result.data),
-                code_sha256=code_sha256(result.data),
-                tree_sha256=tree_sha256(result.entries),
-                unzipped_size=result.unzipped_size,
-                build_info=build_infos.get(name),
-            )
-        )
-    manifest = Manifest(
+    artifacts = tuple(
+        _write_artifact(out, name, kind, result, str(semver), build_infos.get(name))
+        for name, (kind, result) in zips.items()
+    )
+    manifest = _manifest(config, str(semver), source, epoch, artifacts)
+    save(manifest, out)
+    return manifest
+
+
+def _layer_zip(
+    config: ReleaseConfig,
+    layer: LayerSpec,
+    version: str,
+    head: str,
+    epoch: int,
+    cache: Path,
+) -> tuple[ZipResult, dict[str, str] | None]:
+    """A package layer (with the build info it reports) or an installed-requirements layer."""
+    root = config.root
+    if layer.package is not None:
+        package = root / layer.package
+        info = package_build_info(root, layer.package, version, head)
+        entries = collect(package, f"python/{package.name}/", root)
+        entries.append((f"python/{package.name}/{BUILD_INFO}", _json_bytes(info)))
+        return write_zip(entries, epoch), info
+    python_version = config.runtime.removeprefix("python")
+    site = deps.install(root / str(layer.requirements), python_version, cache, layer.name)
+    # Installed dependencies are large and rarely change: their zip is cached too.
+    return write_zip(collect(site, "python/", site), epoch, cache / "zips"), None
+
+
+def _bundle_entries(config: ReleaseConfig) -> list[Entry]:
+    root = config.root
+    return [
+        *collect(root / config.bundle_canonical, "canonical/", root),
+        *collect(root / config.bundle_clients, "clients/", root),
+    ]
+
+
+def _write_artifact(
+    out: Path,
+    name: str,
+    kind: str,
+    result: ZipResult,
+    version: str,
+    build_info: dict[str, str] | None,
+) -> ArtifactRecord:
+    file = f"{name}-{version}.zip"
+    _write_atomic(out / file, result.data)
+    return ArtifactRecord(
+        name=name,
+        kind=kind,
+        file=file,
+        size=len(result.data),
+        sha256=sha256_hex(result.data),
+        code_sha256=code_sha256(result.data),
+        tree_sha256=tree_sha256(result.entries),
+        unzipped_size=result.unzipped_size,
+        build_info=build_info,
+    )
+
+
+def _manifest(
+    config: ReleaseConfig,
+    version: str,
+    source: gitinfo.SourceInfo,
+    epoch: int,
+    artifacts: tuple[ArtifactRecord, ...],
+) -> Manifest:
+    built_at = dt.datetime.fromtimestamp(source_date_epoch(source.commit_time), dt.UTC)
+    return Manifest(
         project=config.project,
-        version=str(semver),
+        version=version,
         commit=source.commit,
         dirty=source.dirty,
-        built_at=dt.datetime.fromtimestamp(source_date_epoch(source.commit_time), dt.UTC).strftime(
-            "%Y-%m-%dT%H:%M:%SZ"
-        ),
+        built_at=built_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         source_date_epoch=epoch,
         runtime=config.runtime,
         compatible_runtimes=config.compatible_runtimes,
-        artifacts=tuple(artifacts),
+        artifacts=artifacts,
         functions={
             f.name: FunctionRecord(
                 handler=f.handler,
@@ -116,8 +153,6 @@ def build_release(
             for f in config.functions.values()
         },
     )
-    save(manifest, out)
-    return manifest
 
 
 def package_build_info(root: Path, package: str, version: str, head: str) -> dict[str, str]:

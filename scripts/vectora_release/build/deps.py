@@ -11,8 +11,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..digest import sha256_hex
-from ..errors import BuildError
+from ..common.digest import sha256_hex
+from ..common.errors import BuildError
 
 # pip takes --platform literally: a wheel tagged only manylinux_2_28 is missed when we pass only
 # manylinux2014, so every glibc tag Lambda's Amazon Linux 2023 (glibc 2.34) accepts is listed.

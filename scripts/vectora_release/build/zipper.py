@@ -12,8 +12,8 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..digest import sha256_hex, tree_sha256
-from ..errors import BuildError
+from ..common.digest import sha256_hex, tree_sha256
+from ..common.errors import BuildError
 
 ZIP_EPOCH_MIN = 315532800  # 1980-01-01T00:00:00Z, the earliest time a zip can hold
 FILE_MODE = 0o100644

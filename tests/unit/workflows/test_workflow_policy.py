@@ -513,7 +513,7 @@ def test_every_command_and_option_a_workflow_runs_exists() -> None:
                     command: click.Command | None = cli
                     for part in path:
                         group = command if isinstance(command, click.Group) else None
-                        command = group.commands.get(part) if group else None
+                        command = group.get_command(click.Context(group), part) if group else None
                     key = " ".join(path)
                     if command is None:
                         used.add((key, "*"))

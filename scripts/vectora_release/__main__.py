@@ -1,0 +1,9 @@
+"""``python -m vectora_release``: the console script, for environments without it."""
+
+from __future__ import annotations
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,138 @@
+"""Drift (live vs the ledger) and diff (one environment vs another)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..common.output import markdown_table, table
+from ..config.model import CONFIG_PREFIX_VAR
+from ..deploy.target import Target
+from .findings import Finding, all_findings, manifest_of, view_function
+
+DRIFT_HEADERS = ("check", "subject", "what", "expected", "live")
+
+
+@dataclass
+class DriftReport:
+    env: str
+    release_id: str | None
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def drifted(self) -> bool:
+        return bool(self.findings)
+
+    def rows(self) -> list[tuple[str, ...]]:
+        return [
+            (f.check, f.subject, f.field, f.expected or "-", f.actual or "-") for f in self.findings
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "env": self.env,
+            "release": self.release_id,
+            "drifted": self.drifted,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+    def render(self) -> str:
+        if self.release_id is None:
+            return f"{self.env}: nothing deployed yet, nothing to compare"
+        if not self.drifted:
+            return f"{self.env}: no drift from {self.release_id}"
+        return f"{self.env}: {len(self.findings)} differences from {self.release_id}\n" + table(
+            DRIFT_HEADERS, self.rows()
+        )
+
+    def markdown(self) -> str:
+        if not self.drifted:
+            return f"### {self.env}: no drift ✅"
+        return f"### {self.env}: drift from {self.release_id} ❌\n\n" + markdown_table(
+            DRIFT_HEADERS, self.rows()
+        )
+
+
+def drift(target: Target) -> DriftReport:
+    """Live state of ``target`` against its current ledger record."""
+    record = target.ledger.current()
+    if record is None:
+        return DriftReport(target.name, None)
+    manifest = manifest_of(target, record)
+    findings, _ = all_findings(target, manifest, record)
+    return DriftReport(target.name, record.release_id, findings)
+
+
+DIFF_HEADERS = ("what", "{a}", "{b}", "same")
+
+
+@dataclass
+class DiffReport:
+    a: str
+    b: str
+    rows: list[tuple[str, str, str, bool]]
+
+    @property
+    def differs(self) -> bool:
+        return not all(same for *_, same in self.rows)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "a": self.a,
+            "b": self.b,
+            "differs": self.differs,
+            "rows": [{"what": w, self.a: x, self.b: y, "same": s} for w, x, y, s in self.rows],
+        }
+
+    def render(self) -> str:
+        headers = (h.format(a=self.a, b=self.b) for h in DIFF_HEADERS)
+        body = [(w, x, y, "yes" if s else "NO") for w, x, y, s in self.rows]
+        verdict = "differ in release content" if self.differs else "run the same release"
+        return f"{self.a} vs {self.b}: {verdict}\n" + table(tuple(headers), body)
+
+
+def _snapshot(target: Target) -> dict[str, str]:
+    """Release content of an environment, normalised so that environments can be compared."""
+    out: dict[str, str] = {}
+    record = target.ledger.current()
+    out["release"] = record.release_id if record else "-"
+    out["config bundle"] = (record.config_bundle_sha256 or "-")[:16] if record else "-"
+    for fn in target.config.functions:
+        view = view_function(target, fn)
+        conf = view.configuration or {}
+        out[f"{fn} code"] = conf.get("CodeSha256", "-")
+        for arn, code in view.layers:
+            layer = arn.rsplit(":", 2)[1]
+            name = layer.removeprefix(f"{target.config.project}-").removesuffix(f"-{target.name}")
+            out[f"{fn} layer {name}"] = code or "-"
+        live = (conf.get("Environment") or {}).get("Variables", {})
+        declared = target.config.declared_env(fn, target.name)
+        for key in sorted(set(live) | set(declared)):
+            if key == CONFIG_PREFIX_VAR:
+                continue
+            if key not in live:
+                out[f"{fn} env {key}"] = "missing"
+            elif key not in declared:
+                out[f"{fn} env {key}"] = "undeclared"
+            else:
+                out[f"{fn} env {key}"] = (
+                    "as declared"
+                    if live[key] == declared[key] or declared[key].startswith("ssm:")
+                    else "changed"
+                )
+    return out
+
+
+def diff(a: Target, b: Target) -> DiffReport:
+    """The two environments side by side; env values normalised by each one's declarations."""
+    left, right = _snapshot(a), _snapshot(b)
+    rows = []
+    declared = 0
+    for key in dict.fromkeys([*left, *right]):
+        x, y = left.get(key, "-"), right.get(key, "-")
+        if " env " in key and x == y == "as declared":
+            declared += 1  # summarised below: the table shows what needs a look
+            continue
+        rows.append((key, x, y, x == y))
+    rows.append((f"other env vars ({declared})", "as declared", "as declared", True))
+    return DiffReport(a.name, b.name, rows)

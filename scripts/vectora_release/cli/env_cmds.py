@@ -1,0 +1,124 @@
+"""Commands that set up and change one environment: bootstrap, deploy, status, history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..checks.validate import make_validator
+from ..common.output import say
+from ..config import gitinfo
+from ..deploy.pipeline import deploy_release, executor_for
+from ..deploy.release import resolve_release
+from ..ops.bootstrap import bootstrap as run_bootstrap
+from ..ops.status import history_table, status_row, status_table
+from .app import App, finish_deploy, global_options, pass_app
+
+
+# -- bootstrap --------------------------------------------------------------------------------
+@click.command()
+@click.option("--env", "env", required=True, help="Environment to bootstrap.")
+@global_options
+@pass_app
+def bootstrap(app: App, env: str) -> None:
+    """Create what ENV needs if missing: buckets, artifact bucket, function roles.
+
+    Buckets get versioning, default encryption and a public-access block; each function gets
+    a role with its own least-privilege policy from iam/. A resource bootstrap created earlier
+    but could not finish gets the settings it lacks; no setting that exists is changed, and
+    resources bootstrap did not create (no ManagedBy tag) are left exactly as they are.
+    """
+    report = run_bootstrap(app.target(env))
+    lines = [f"{env}: created {len(report.created)}, already there {len(report.existing)}"]
+    lines += [f"  + {item}" for item in report.created]
+    lines += [f"  + {item} (was missing)" for item in report.completed]
+    lines += [
+        f"  = {item} (not created by vectora-release: left as it is)" for item in report.unmanaged
+    ]
+    app.output(report.to_dict(), "\n".join(lines))
+
+
+# -- deploy ---------------------------------------------------------------------------------
+@click.command()
+@click.option("--env", "env", required=True, help="Environment to deploy to.")
+@click.option("--version", "version", help="Published version to deploy.")
+@click.option("--commit", "commit", help="Commit (SHA, ≥7 chars, or a git ref) to deploy.")
+@click.option(
+    "--manifest",
+    "manifest_path",
+    type=click.Path(path_type=Path),
+    help="Deploy the release this local manifest describes (it must be published).",
+)
+@click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
+@click.option(
+    "--validate",
+    "validate_after",
+    is_flag=True,
+    help="Validate after deploying (with the e2e run); roll back on failure.",
+)
+@global_options
+@pass_app
+def deploy(
+    app: App,
+    env: str,
+    version: str | None,
+    commit: str | None,
+    manifest_path: Path | None,
+    dry_run: bool,
+    validate_after: bool,
+) -> None:
+    """Deploy a published release to ENV (lock → verify → plan → apply → record).
+
+    Only what differs is changed: a layer version is published only for new content, code is
+    updated only when CodeSha256 differs, and alias `live` moves last, for all functions
+    together. On any failure every alias returns to its previous version (exit 1).
+    """
+    target = app.target(env)
+    if commit and not _is_hex(commit):
+        commit = gitinfo.resolve_commit(app.root, commit)
+    manifest = resolve_release(target, version, commit, manifest_path)
+    upstream = _upstream(app, env)
+    validator = make_validator(e2e=True) if validate_after else None
+    report = deploy_release(
+        target,
+        manifest,
+        executor=executor_for(target, dry_run),
+        upstream=upstream,
+        validator=validator,
+    )
+    finish_deploy(app, report)
+
+
+def _is_hex(value: str) -> bool:
+    return len(value) >= 7 and all(c in "0123456789abcdef" for c in value.lower())
+
+
+def _upstream(app: App, env: str):
+    name = app.config.env(env).requires_validated_in
+    return app.target(name) if name else None
+
+
+# -- status / history -----------------------------------------------------------------------
+@click.command()
+@click.option("--env", "env", default=None, help="Only this environment.")
+@global_options
+@pass_app
+def status(app: App, env: str | None) -> None:
+    """What runs where: version, commit, when, by whom, outcome, validation."""
+    names = [env] if env else list(app.config.environments)
+    rows = [status_row(app.target(name)) for name in names]
+    app.output(rows, status_table(rows))
+
+
+@click.command()
+@click.option("--env", "env", required=True)
+@click.option("--limit", type=int, default=20, show_default=True)
+@global_options
+@pass_app
+def history(app: App, env: str, limit: int) -> None:
+    """Deployment records of ENV, newest first."""
+    records = app.target(env).ledger.history(limit=limit)
+    if not records:
+        say(f"{env}: no deployment recorded yet")
+    app.output([r.to_dict() for r in records], history_table(records) if records else None)

@@ -1,0 +1,369 @@
+"""``release.yaml`` → a typed, validated model. Errors name the file and the key."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from ..common.errors import ConfigError, InputError
+from . import yamlio
+from .schema import Reader, kind_of
+
+SCHEMA_VERSION = 1
+ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
+SSM_PREFIX = "ssm:"
+MASK = "****"  # what reports show in place of a secret value
+CONFIG_PREFIX_VAR = "CONFIG_PREFIX"
+# "token" but not "tokens": BEDROCK_MAX_TOKENS is a count, API_TOKEN a secret.
+_SECRET_KEY = re.compile(r"(passw(or)?d|secret|token(?!s)|api_?key|private_?key|credential)", re.I)
+_ENV_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]+$")  # what Lambda accepts as a variable name
+_SECRET_VALUE = re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")
+_LAMBDA_RUNTIMES = ("python3.11", "python3.12", "python3.13")
+TOP_KEYS = {
+    "schema_version",
+    "project",
+    "runtime",
+    "compatible_runtimes",
+    "artifact_store",
+    "layers",
+    "functions",
+    "config_bundle",
+    "contract",
+    "variables",
+    "validation",
+    "lock",
+    "environments",
+}
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """A layer to build: either a Python package or a requirements file."""
+
+    name: str
+    package: str | None = None
+    requirements: str | None = None
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """A function to build and deploy (release content, identical in every environment)."""
+
+    name: str
+    source: str
+    handler: str
+    memory: int
+    timeout: int
+    layers: tuple[str, ...]
+    env: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EnvironmentSpec:
+    """Where and how one environment runs."""
+
+    name: str
+    region: str
+    reserved_concurrency: int | None
+    requires_validated_in: str | None
+    artifact_bucket: str
+    variables: dict[str, str]
+    buckets: dict[str, str]
+    account: str | None = None
+
+
+@dataclass(frozen=True)
+class E2eSpec:
+    """The fixture run of the pipeline used by ``validate --e2e``."""
+
+    client_id: str
+    period_days: int
+    run_date: str
+    fixtures: str
+    min_dated_pct: float
+
+
+@dataclass(frozen=True)
+class ReleaseConfig:
+    """The whole of ``release.yaml``."""
+
+    path: Path
+    project: str
+    runtime: str
+    compatible_runtimes: tuple[str, ...]
+    artifact_bucket: str
+    artifact_region: str
+    layers: dict[str, LayerSpec]
+    functions: dict[str, FunctionSpec]
+    bundle_canonical: str
+    bundle_clients: str
+    contract_required: tuple[str, ...]
+    tolerance: float
+    e2e: E2eSpec
+    lock_lease_seconds: int
+    environments: dict[str, EnvironmentSpec] = field(default_factory=dict)
+
+    @property
+    def root(self) -> Path:
+        """The repository root: the folder holding release.yaml."""
+        return self.path.parent
+
+    def env(self, name: str) -> EnvironmentSpec:
+        try:
+            return self.environments[name]
+        except KeyError:
+            known = ", ".join(self.environments)
+            raise InputError(f"unknown environment {name!r}", f"choose one of: {known}") from None
+
+    def function(self, name: str) -> FunctionSpec:
+        try:
+            return self.functions[name]
+        except KeyError:
+            known = ", ".join(self.functions)
+            raise InputError(f"unknown function {name!r}", f"choose one of: {known}") from None
+
+    def required_env(self, function: str) -> tuple[str, ...]:
+        """Env-var keys function ``function`` must have (contract + its own)."""
+        spec = self.function(function)
+        return tuple(dict.fromkeys((*self.contract_required, *spec.env)))
+
+    def function_resource(self, function: str, env: str) -> str:
+        return f"{self.project}-{function}-{env}"
+
+    def layer_resource(self, layer: str, env: str) -> str:
+        return f"{self.project}-{layer}-{env}"
+
+    def role_name(self, function: str, env: str) -> str:
+        return f"{self.project}-{function}-{env}-role"
+
+    def declared_env(self, function: str, env: str) -> dict[str, str]:
+        """The declared values (SSM references unresolved) of ``function`` in ``env``."""
+        values = self.env(env).variables
+        return {key: values[key] for key in self.required_env(function)}
+
+
+def is_secret_key(key: str) -> bool:
+    """Whether an env-var name looks like it holds a secret (its value is then masked)."""
+    return bool(_SECRET_KEY.search(key))
+
+
+def load_config(path: Path | str = "release.yaml") -> ReleaseConfig:
+    """Load and validate ``release.yaml``; raises ConfigError before any AWS call."""
+    path = Path(path).resolve()
+    display = path.name
+    data = yamlio.load(path, display)
+    return parse_config(data, path, display)
+
+
+def parse_config(data: Any, path: Path, display: str = "release.yaml") -> ReleaseConfig:
+    """Validate parsed ``release.yaml``; the first problem raises ConfigError naming its key."""
+    r = Reader(display)
+    top = r.mapping(data, "(top level)", TOP_KEYS)
+    if r.get(top, "schema_version", int, "(top level)") != SCHEMA_VERSION:
+        raise r.fail("schema_version", f"unsupported (this tool reads {SCHEMA_VERSION})")
+    section = partial(_section, r, top)
+    runtime = r.get(top, "runtime", str, "(top level)")
+    if runtime not in _LAMBDA_RUNTIMES:
+        raise r.fail("runtime", f"unsupported runtime {runtime!r}")
+    store = section("artifact_store", {"bucket", "region"})
+    layers = _parse_layers(r, r.get(top, "layers", dict, "(top level)"))
+    bundle = section("config_bundle", {"canonical", "clients"})
+    validation = section("validation", {"tolerance", "e2e"}, optional=True)
+    config = ReleaseConfig(
+        path=path,
+        project=r.get(top, "project", str, "(top level)"),
+        runtime=runtime,
+        compatible_runtimes=r.str_list(top, "compatible_runtimes", "(top level)") or (runtime,),
+        artifact_bucket=r.get(store, "bucket", str, "artifact_store"),
+        artifact_region=r.get(store, "region", str, "artifact_store"),
+        layers=layers,
+        functions=_parse_functions(r, r.get(top, "functions", dict, "(top level)"), layers),
+        bundle_canonical=r.get(bundle, "canonical", str, "config_bundle"),
+        bundle_clients=r.get(bundle, "clients", str, "config_bundle"),
+        contract_required=_parse_contract(r, section("contract", {"required"})),
+        tolerance=float(r.get(validation, "tolerance", (int, float), "validation", default=0.05)),
+        e2e=_parse_e2e(r, r.get(validation, "e2e", dict, "validation")),
+        lock_lease_seconds=r.get(
+            section("lock", {"lease_seconds"}, optional=True),
+            "lease_seconds",
+            int,
+            "lock",
+            default=900,
+        ),
+    )
+    shared = _parse_variables(
+        r, r.get(top, "variables", dict, "(top level)", default={}), "variables"
+    )
+    envs = _parse_environments(r, r.get(top, "environments", dict, "(top level)"), config, shared)
+    object.__setattr__(config, "environments", envs)
+    _check_contract(r, config)
+    return config
+
+
+def _section(
+    r: Reader, top: dict[str, Any], key: str, allowed: set[str], optional: bool = False
+) -> dict[str, Any]:
+    """A top-level mapping of release.yaml with only ``allowed`` keys ({} when optional)."""
+    value = r.get(top, key, dict, "(top level)", **({"default": {}} if optional else {}))
+    return r.mapping(value, key, allowed)
+
+
+def _parse_contract(r: Reader, contract: dict[str, Any]) -> tuple[str, ...]:
+    required = r.str_list(contract, "required", "contract")
+    if not required:
+        raise r.fail("contract.required", "must list at least one key")
+    return required
+
+
+def _parse_layers(r: Reader, data: dict[str, Any]) -> dict[str, LayerSpec]:
+    layers: dict[str, LayerSpec] = {}
+    for name, raw in data.items():
+        where = f"layers.{name}"
+        body = r.mapping(raw, where, {"package", "requirements"})
+        package = r.get(body, "package", str, where, default=None)
+        requirements = r.get(body, "requirements", str, where, default=None)
+        if (package is None) == (requirements is None):
+            raise r.fail(where, "give exactly one of 'package' or 'requirements'")
+        layers[name] = LayerSpec(name, package, requirements)
+    if len(layers) > 5:
+        raise r.fail("layers", "Lambda allows at most 5 layers")
+    return layers
+
+
+def _parse_functions(
+    r: Reader, data: dict[str, Any], layers: dict[str, LayerSpec]
+) -> dict[str, FunctionSpec]:
+    functions: dict[str, FunctionSpec] = {}
+    for name, raw in data.items():
+        where = f"functions.{name}"
+        body = r.mapping(raw, where, {"source", "handler", "memory", "timeout", "layers", "env"})
+        used = r.str_list(body, "layers", where)
+        for i, layer in enumerate(used):
+            if layer not in layers:
+                raise r.fail(f"{where}.layers[{i}]", f"unknown layer {layer!r}")
+        memory = r.get(body, "memory", int, where)
+        timeout = r.get(body, "timeout", int, where)
+        if not 128 <= memory <= 10240:
+            raise r.fail(f"{where}.memory", "must be between 128 and 10240 MB")
+        if not 1 <= timeout <= 900:
+            raise r.fail(f"{where}.timeout", "must be between 1 and 900 seconds")
+        functions[name] = FunctionSpec(
+            name=name,
+            source=r.get(body, "source", str, where),
+            handler=r.get(body, "handler", str, where),
+            memory=memory,
+            timeout=timeout,
+            layers=used,
+            env=r.str_list(body, "env", where),
+        )
+    if not functions:
+        raise r.fail("functions", "must declare at least one function")
+    return functions
+
+
+def _parse_variables(r: Reader, data: dict[str, Any], where: str) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for key, value in r.mapping(data, where).items():
+        path = f"{where}.{key}"
+        if not isinstance(key, str) or not _ENV_KEY.match(key):
+            raise r.fail(path, "env-var names are a letter then letters, digits or '_'")
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            raise r.fail(path, f"expected a string, got {kind_of(value)}")
+        text = str(value)
+        if not text.startswith(SSM_PREFIX) and (
+            _SECRET_VALUE.search(text) or (_SECRET_KEY.search(str(key)) and text)
+        ):
+            raise ConfigError(
+                f"{r.source}: {path}: looks like a secret written as a literal value",
+                f"store it in SSM Parameter Store and write 'ssm:/<project>/<env>/{key.lower()}'",
+            )
+        values[str(key)] = text
+    return values
+
+
+def _parse_e2e(r: Reader, data: dict[str, Any]) -> E2eSpec:
+    where = "validation.e2e"
+    body = r.mapping(
+        data, where, {"client_id", "period_days", "run_date", "fixtures", "min_dated_pct"}
+    )
+    return E2eSpec(
+        client_id=r.get(body, "client_id", str, where),
+        period_days=r.get(body, "period_days", int, where),
+        run_date=str(r.get(body, "run_date", str, where)),
+        fixtures=r.get(body, "fixtures", str, where),
+        min_dated_pct=float(r.get(body, "min_dated_pct", (int, float), where, default=90)),
+    )
+
+
+def _parse_environments(
+    r: Reader, data: dict[str, Any], config: ReleaseConfig, shared: dict[str, str]
+) -> dict[str, EnvironmentSpec]:
+    allowed = {
+        "region",
+        "account",
+        "reserved_concurrency",
+        "requires_validated_in",
+        "artifact_bucket",
+        "variables",
+        "buckets",
+    }
+    envs: dict[str, EnvironmentSpec] = {}
+    for name, raw in data.items():
+        where = f"environments.{name}"
+        if not ENV_NAME.match(str(name)):
+            raise r.fail(where, "environment names are lower-case letters, digits and '-'")
+        body = r.mapping(raw, where, allowed)
+        own = _parse_variables(
+            r, r.get(body, "variables", dict, where, default={}), f"{where}.variables"
+        )
+        variables = {k: v.replace("{env}", name) for k, v in {**shared, **own}.items()}
+        buckets = {
+            kind: f"{config.project}-{kind}-{name}" for kind in ("config", "data", "newsletters")
+        }
+        buckets.update(
+            r.mapping(
+                r.get(body, "buckets", dict, where, default={}), f"{where}.buckets", set(buckets)
+            )
+        )
+        concurrency = r.get(body, "reserved_concurrency", int, where, default=None)
+        if concurrency is not None and concurrency < 0:
+            raise r.fail(f"{where}.reserved_concurrency", "must be 0 or more")
+        account = r.get(body, "account", (str, int), where, default=None)
+        envs[name] = EnvironmentSpec(
+            name=name,
+            region=r.get(body, "region", str, where),
+            reserved_concurrency=concurrency,
+            requires_validated_in=r.get(body, "requires_validated_in", str, where, default=None),
+            artifact_bucket=r.get(
+                body, "artifact_bucket", str, where, default=config.artifact_bucket
+            ),
+            variables=variables,
+            buckets=buckets,
+            account=None if account is None else str(account),
+        )
+    for name, env in envs.items():
+        upstream = env.requires_validated_in
+        if upstream is not None and upstream not in envs:
+            raise r.fail(
+                f"environments.{name}.requires_validated_in", f"unknown environment {upstream!r}"
+            )
+    if not envs:
+        raise r.fail("environments", "must declare at least one environment")
+    return envs
+
+
+def _check_contract(r: Reader, config: ReleaseConfig) -> None:
+    """Every key a function requires must have a value in every environment."""
+    for env in config.environments.values():
+        for function in config.functions:
+            for key in config.required_env(function):
+                if key == CONFIG_PREFIX_VAR:
+                    raise r.fail(f"functions.{function}.env", f"{key} is set by the deploy")
+                if key not in env.variables:
+                    raise r.fail(
+                        f"environments.{env.name}.variables.{key}",
+                        f"missing contract value (required by {function})",
+                    )

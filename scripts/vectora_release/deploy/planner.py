@@ -1,0 +1,120 @@
+"""Desired state vs live state → a :class:`~.steps.Plan` (pure: no AWS call, no clock).
+
+Aliases move last, all together, so a failure before that point leaves every alias where it
+was. A function the tool did not create (no ``ManagedBy`` tag) is never planned over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+
+from ..common.errors import InputError
+from .desired import DesiredState, FunctionSpecD
+from .live import FunctionLive
+from .steps import (
+    CreateFunction,
+    DeleteObject,
+    LayerRef,
+    Plan,
+    PublishLayerVersion,
+    PublishVersion,
+    PutFunctionConcurrency,
+    PutObject,
+    Step,
+    TagResource,
+    UpdateAlias,
+    UpdateFunctionCode,
+    UpdateFunctionConfiguration,
+)
+
+
+def make_plan(
+    desired: DesiredState,
+    functions: Mapping[str, FunctionLive],
+    layer_arns: Mapping[str, str | None],
+    bundle_live: Mapping[str, str | None],
+    config_prefix: str,
+) -> Plan:
+    """Order the steps that take the environment from ``functions``/… to ``desired``.
+
+    ``layer_arns`` maps each layer to a live version holding its content (None: publish);
+    ``bundle_live`` is what lies under ``config_prefix`` (relative key → sha256).
+    """
+    steps: list[Step] = []
+    refs: dict[str, str | LayerRef] = {}
+    for layer in desired.layers:
+        arn = layer_arns.get(layer.layer)
+        if arn is None:
+            steps.append(PublishLayerVersion(layer))
+            refs[layer.layer] = LayerRef(layer.layer)
+        else:
+            refs[layer.layer] = arn
+
+    wanted = desired.bundle.digests()
+    for key in sorted(wanted):
+        if bundle_live.get(key) != wanted[key]:
+            steps.append(PutObject(desired.bundle.bucket, config_prefix, key, wanted[key]))
+    for key in sorted(set(bundle_live) - set(wanted)):
+        steps.append(DeleteObject(desired.bundle.bucket, config_prefix + key))
+
+    switches: list[UpdateAlias] = []
+    previous: dict[str, str | None] = {}
+    for spec in desired.functions:
+        live = functions[spec.function]
+        previous[spec.function] = live.alias.version if live.alias else None
+        layers = tuple(refs[name] for name in spec.config.layers)
+        fn_steps, switch = _function_steps(spec, live, layers)
+        steps.extend(fn_steps)
+        if switch is not None:
+            switches.append(switch)
+    steps.extend(switches)
+    reused = {name: ref for name, ref in refs.items() if isinstance(ref, str)}
+    return Plan(
+        desired.env, desired.manifest.release_id, config_prefix, tuple(steps), previous, reused
+    )
+
+
+def _function_steps(
+    spec: FunctionSpecD, live: FunctionLive, layers: tuple[str | LayerRef, ...]
+) -> tuple[list[Step], UpdateAlias | None]:
+    wanted = replace(spec.config, layers=tuple(str(x) for x in layers))
+    steps: list[Step] = []
+    if not live.exists:
+        steps.append(CreateFunction(spec, layers))
+        steps.extend(_concurrency(spec, None))
+        steps.append(PublishVersion(spec.function, spec.resource))
+        return steps, UpdateAlias(spec.function, spec.resource, None, None)
+    if not live.managed:
+        raise InputError(
+            f"function {spec.resource} exists but is not managed by vectora-release "
+            "(no ManagedBy tag)",
+            "the tool never modifies resources it did not create: rename or remove it",
+        )
+    steps.extend(_concurrency(spec, live.reserved_concurrency))
+    pending = any(isinstance(x, LayerRef) for x in layers)
+    alias = live.alias
+    unchanged = alias is not None and alias.code_sha256 == spec.code_sha256
+    if unchanged and not pending and alias.config == wanted:
+        return steps, None
+    latest = live.latest
+    assert latest is not None
+    if latest.code_sha256 != spec.code_sha256:
+        steps.append(UpdateFunctionCode(spec))
+    changes = latest.config.changes(wanted, skip="layers" if pending else None)
+    if pending:  # a layer version is yet to be published: the layers will change
+        changes = ("layers", *changes)
+    if changes:
+        steps.append(UpdateFunctionConfiguration(spec, layers, changes))
+    if dict(live.tags) != {**live.tags, **spec.tags}:
+        steps.append(TagResource(spec.resource, spec.tags))
+    steps.append(PublishVersion(spec.function, spec.resource))
+    previous = live.alias.version if live.alias else None
+    return steps, UpdateAlias(spec.function, spec.resource, None, previous)
+
+
+def _concurrency(spec: FunctionSpecD, current: int | None) -> list[Step]:
+    wanted = spec.reserved_concurrency
+    if wanted is None or wanted == current:
+        return []
+    return [PutFunctionConcurrency(spec.resource, wanted)]

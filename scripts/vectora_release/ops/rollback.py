@@ -1,0 +1,97 @@
+"""Restore an earlier release: flip aliases back when the versions exist, else redeploy."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ..aws.lambda_ import if_exists
+from ..checks.findings import manifest_of
+from ..checks.validate import make_validator
+from ..common.errors import InputError
+from ..deploy.executor import Executor
+from ..deploy.pipeline import DeployReport, execute, executor_for
+from ..deploy.release import release_planner
+from ..deploy.steps import Plan, UpdateAlias
+from ..deploy.target import Target
+from ..store.ledger import SUCCEEDED, DeploymentRecord
+
+
+def choose_target(
+    target: Target, to_version: str | None
+) -> tuple[DeploymentRecord, DeploymentRecord | None]:
+    """(the record to restore, the current record it undoes)."""
+    ledger = target.ledger
+    current = ledger.current()
+    if current is not None and to_version in (current.version, current.release_id):
+        return current, current  # already live: nothing to restore (run again, it converges)
+    for record in ledger.history():
+        if record.outcome != SUCCEEDED:
+            continue
+        if current is not None and record.manifest_sha256 == current.manifest_sha256:
+            continue
+        if to_version is None and not record.validated:
+            continue
+        if to_version is None or to_version in (record.version, record.release_id):
+            return record, current
+    if to_version:
+        raise InputError(
+            f"{target.name} never ran release {to_version} successfully",
+            f"see: vectora-release history --env {target.name}",
+        )
+    again = f"--commit {current.commit}" if current else "…"
+    raise InputError(
+        f"{target.name} has no earlier validated release to roll back to",
+        f"to restore the recorded one: vectora-release deploy --env {target.name} {again}",
+    )
+
+
+def rollback(
+    target: Target,
+    to_version: str | None = None,
+    reason: str | None = None,
+    validate: bool = True,
+    executor: Executor | None = None,
+) -> DeployReport:
+    """Put ``target`` back on an earlier release and record it as a rollback."""
+    chosen, current = choose_target(target, to_version)
+    manifest = manifest_of(target, chosen)
+    artifacts = target.store.artifacts(manifest)
+    recorded_env = {fn: state.env for fn, state in chosen.functions.items()}
+    full = release_planner(target, manifest, artifacts, recorded_env)
+
+    def planner():
+        desired, plan = full()
+        flip = _alias_flip(target, chosen, plan)
+        return desired, flip or plan
+
+    return execute(
+        target,
+        manifest,
+        planner,
+        executor or executor_for(target),
+        kind="rollback",
+        validator=make_validator(e2e=True) if validate else None,
+        reason=reason,
+        undoes=current.id if current else None,
+    )
+
+
+def _alias_flip(target: Target, record: DeploymentRecord, plan: Plan) -> Plan | None:
+    """When every recorded version still exists with its code, moving aliases is enough."""
+    steps = []
+    for fn, state in record.functions.items():
+        if state.version is None:
+            return None
+        conf = if_exists(
+            target.lam.get_function_configuration, FunctionName=state.name, Qualifier=state.version
+        )
+        if conf is None or conf["CodeSha256"] != state.code_sha256:
+            return None
+        previous = plan.previous_versions.get(fn)
+        if previous != state.version:
+            steps.append(UpdateAlias(fn, state.name, state.version, previous))
+    prefix = record.config_prefix or plan.config_prefix
+    if not steps:
+        return replace(plan, config_prefix=prefix, steps=())
+    layers = {name: layer.arn for name, layer in record.layers.items()}
+    return replace(plan, config_prefix=prefix, steps=tuple(steps), layer_arns=layers)
