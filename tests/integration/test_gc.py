@@ -1,4 +1,4 @@
-"""gc through the CLI on the embedded AWS (DESIGN §5, §8): it holds the environment's lock as a
+"""gc through the CLI on the embedded AWS (docs/architecture.md): it holds the environment's lock as a
 deploy does, and never touches a function the tool does not manage."""
 
 from __future__ import annotations
@@ -70,3 +70,27 @@ def test_gc_never_deletes_versions_of_a_function_it_does_not_manage(
     assert result.json()["deleted"] == []
     assert _deletes(result) == ["DeleteObject"]  # its lock, nothing else
     assert _versions(target.lam, name) == before
+
+
+def test_gc_keeps_the_version_alias_live_runs_even_when_no_record_names_it(
+    released: Released, cli: Cli
+) -> None:
+    assert cli("deploy", "--env", "dev", "--version", released.r1.version).code == 0
+    dev = released.target()
+    name = released.resource("ingest-v2")
+    recorded = dev.lam.get_alias(FunctionName=name, Name="live")["FunctionVersion"]
+    # an operator publishes a version and moves the alias to it by hand, then another one
+    dev.lam.update_function_configuration(FunctionName=name, Description="hot fix by hand")
+    by_hand = dev.lam.publish_version(FunctionName=name)["Version"]
+    dev.lam.update_alias(FunctionName=name, Name="live", FunctionVersion=by_hand)
+    dev.lam.update_function_configuration(FunctionName=name, Description="abandoned")
+    abandoned = dev.lam.publish_version(FunctionName=name)["Version"]
+    assert len({recorded, by_hand, abandoned}) == 3
+
+    result = cli("--json", "gc", "--env", "dev", "--keep", "1")
+
+    assert result.code == 0, result.err
+    assert result.json()["deleted"] == [f"{name}:{abandoned}"]
+    assert _versions(dev.lam, name) == sorted([recorded, by_hand])
+    live = dev.lam.get_alias(FunctionName=name, Name="live")["FunctionVersion"]
+    assert live == by_hand
