@@ -433,7 +433,7 @@ def test_the_harness_runs_jobs_like_a_runner(tmp_path: Path) -> None:
 def test_main_builds_in_its_checkout_the_bytes_a_full_clone_builds(
     project: Path, rehearsal: Rehearsal, tmp_path: Path
 ) -> None:
-    """Same commit ⇒ same bytes, whatever the checkout (docs/architecture.md): main.yml's build job must
+    """Same commit ⇒ same bytes, whatever the checkout: main.yml's build job must
     build what `vectora-release build` builds in a full clone of that commit, so an unchanged
     vectora-core keeps its bytes (and its layer version) from one release to the next."""
     handler = project / "src_v2" / "lambdas" / "normalize_score_v2" / "handler.py"

@@ -1,4 +1,4 @@
-"""The environment commands as operators run them: exit codes, stdout vs stderr (docs/architecture.md)."""
+"""The environment commands as operators run them: exit codes, stdout vs stderr."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""gc through the CLI on the embedded AWS (docs/architecture.md): it holds the environment's lock as a
+"""gc through the CLI on the embedded AWS: it holds the environment's lock as a
 deploy does, and never touches a function the tool does not manage."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The local runner (docs/architecture.md): safe extraction, and running a function's bytes as Lambda
+"""The local runner: safe extraction, and running a function's bytes as Lambda
 would — env vars from its configuration, code before layers on sys.path, its timeout."""
 
 from __future__ import annotations
