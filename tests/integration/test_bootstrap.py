@@ -266,7 +266,7 @@ def test_a_rerun_gives_a_role_a_failed_run_left_without_policy(
     assert report.completed == [f"iam role {first_role}: policy least-privilege"]
 
 
-# -- guards: the permissions boundary and the artifact store's bucket policy ------------------------
+# -- guards: the permissions boundary and the artifact store's bucket policy -------------------
 def test_a_managed_role_without_the_boundary_gets_it_and_nothing_else_changes(
     aws_env: str, config: ReleaseConfig
 ) -> None:
