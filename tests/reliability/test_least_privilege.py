@@ -51,6 +51,8 @@ DENIED = ("AccessDenied", "AccessDeniedException")
 EMPTY_ZIP = b"PK\x05\x06" + b"\0" * 18
 NO_STATEMENT = {"Version": "2012-10-17", "Statement": []}
 
+EQUALITY = ("StringEquals", "StringNotEquals", "ArnEquals", "ArnNotEquals")
+
 
 # -- moto, taught resource ARNs for Lambda and SSM ------------------------------------------------
 def _lambda_resource(self: Any) -> str:
@@ -99,11 +101,13 @@ def for_principal(policy: dict[str, Any], principal: str) -> dict[str, Any]:
             continue
         for operator, tests in statement.get("Condition", {}).items():
             for key, value in tests.items():
-                assert operator in ("StringEquals", "StringNotEquals") and key in context, (
+                assert operator in EQUALITY and key in context, (
                     f"{statement.get('Sid')}: cannot evaluate {operator} {key}"
                 )
                 equal = context[key] in (value if isinstance(value, list) else [value])
-                holds = holds and (equal if operator == "StringEquals" else not equal)
+                holds = holds and (
+                    equal if operator in ("StringEquals", "ArnEquals") else not equal
+                )
         if holds:
             kept.append({k: v for k, v in statement.items() if k != "Condition"})
     return {"Version": policy["Version"], "Statement": kept}

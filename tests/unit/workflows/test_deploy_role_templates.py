@@ -24,6 +24,7 @@ VALUES = {
     "Account": "123456789012",
     "Repo": "vectora/vectora-inbox",
 }
+EQUALITY = ("StringEquals", "StringNotEquals", "ArnEquals", "ArnNotEquals")
 WRITE_VERB = re.compile(r":(Create|Update|Put|Delete|Publish|Tag|Invoke|Pass)")
 DEV_ROLE = "arn:aws:iam::123456789012:role/vectora-inbox-deploy-dev"
 
@@ -101,10 +102,8 @@ def allows(
 def holds(condition: dict[str, dict[str, Any]], context: dict[str, str]) -> bool:
     for operator, tests in condition.items():
         for key, value in tests.items():
-            assert operator in ("StringEquals", "StringNotEquals") and key in context, (
-                f"cannot evaluate {operator} {key}"
-            )
-            if (context[key] in as_list(value)) != (operator == "StringEquals"):
+            assert operator in EQUALITY and key in context, f"cannot evaluate {operator} {key}"
+            if (context[key] in as_list(value)) != (operator in ("StringEquals", "ArnEquals")):
                 return False
     return True
 
@@ -137,7 +136,7 @@ def test_deploy_role_writes_only_its_own_environment(env: str) -> None:
         writes = [a for a in actions if WRITE_VERB.search(a)]
         if not writes:
             continue
-        condition = statement.get("Condition", {}).get("StringEquals", {})
+        condition = statement.get("Condition", {}).get("ArnEquals", {})
         if condition.get("aws:PrincipalArn") == DEV_ROLE:
             continue  # publishing releases: only the dev role, whatever the rendering
         for resource in as_list(statement["Resource"]):
@@ -153,7 +152,7 @@ def test_only_the_dev_role_publishes_and_it_reads_no_other_environment() -> None
     publish = [s for s in statements if "releases/*" in json.dumps(s.get("Resource"))]
     writers = [s for s in publish if "s3:PutObject" in as_list(s["Action"])]
     assert len(writers) == 1
-    assert writers[0]["Condition"] == {"StringEquals": {"aws:PrincipalArn": DEV_ROLE}}
+    assert writers[0]["Condition"] == {"ArnEquals": {"aws:PrincipalArn": DEV_ROLE}}
     upstream = [s for s in statements if "WhenPromotingTo" in s["Sid"]]
     assert {s["Sid"] for s in upstream} == {
         "ReadDevWhenPromotingToStage",
@@ -162,7 +161,7 @@ def test_only_the_dev_role_publishes_and_it_reads_no_other_environment() -> None
     for statement in upstream:
         source, dest = re.fullmatch(r"Read(\w+)WhenPromotingTo(\w+)", statement["Sid"]).groups()
         role = f"arn:aws:iam::123456789012:role/vectora-inbox-deploy-{dest.lower()}"
-        assert statement["Condition"] == {"StringEquals": {"aws:PrincipalArn": role}}
+        assert statement["Condition"] == {"ArnEquals": {"aws:PrincipalArn": role}}
         assert all(
             r.split(":")[-1].endswith(f"-{source.lower()}")
             or f"-{source.lower()}:" in r
