@@ -317,7 +317,7 @@ ENV_STEP = "      - run: echo hi\n        env:\n          X: {}\n"
          "the rehearsal does not know 'github.event.head_commit.message'"),
         (ENV_STEP.format("${{ format('{0}', github.sha) }}"),
          "unsupported form"),
-        ("      - run: echo hi\n        if: failure()\n", "no if: form is rehearsed yet"),
+        ("      - run: echo hi\n        if: failure()\n", "is not a rehearsed form"),
         ("      - run: echo ${{ github.sha }}\n", "expression inside run: is not rehearsed"),
         ("      - run: echo hi\n        working-directory: src\n",
          "does not handle working-directory"),
