@@ -77,6 +77,17 @@ def test_a_promoting_role_writes_only_its_own_ledger(env: str) -> None:
             assert not by_role(env, action, key)
 
 
+@pytest.mark.parametrize("env", ["dev", "stage", "prod"])
+def test_a_role_may_write_its_own_snapshots_once_and_no_other(env: str) -> None:
+    key = f"snapshots/{env}/20261201-abc/ingest-v2.zip"
+    assert not denies(POLICY, "s3:PutObject", obj(key), caller(deploy(env), **ONCE))
+    assert denies(POLICY, "s3:PutObject", obj(key), caller(deploy(env)))
+    for other in ("dev", "stage", "prod"):
+        if other != env:
+            theirs = f"snapshots/{other}/20261201-abc/ingest-v2.zip"
+            assert denies(POLICY, "s3:PutObject", obj(theirs), caller(deploy(env), **ONCE))
+
+
 def test_an_administrator_still_publishes_and_repairs_ledgers() -> None:
     """Deny statements name the project's roles: an operator's own role is not locked out."""
     admin = caller(ADMIN, **ONCE)
