@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint format unit integration e2e bench clean
+.PHONY: demo test lint format unit integration e2e bench clean lock iam
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -25,6 +25,19 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/python tools/policy_lint.py
+	$(BIN)/python tools/render_bootstrap.py --check
+	$(BIN)/cfn-lint iam/bootstrap.yaml
+
+# The hash-pinned requirements main.yml installs the release tool from (pip --require-hashes).
+lock: $(STAMP)
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	  --no-emit-index-url --no-emit-find-links \
+	  --output-file requirements/release-tool.txt pyproject.toml requirements/build.in
+
+# iam/bootstrap.yaml, the one-time setup stack, from the policy templates of iam/.
+iam: $(STAMP)
+	$(BIN)/python tools/render_bootstrap.py
 
 format: $(STAMP)
 	$(BIN)/ruff format .

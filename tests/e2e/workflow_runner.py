@@ -51,7 +51,7 @@ _TOKEN = re.compile(
 # The properties of each context the workflows read. Anything else is unknown to the rehearsal.
 GITHUB_PROPERTIES = frozenset({"sha", "ref", "ref_name", "repository", "token", "base_ref"})
 RUNNER_PROPERTIES = frozenset({"temp"})
-VARIABLES = frozenset({"AWS_ROLE_ARN", "AWS_REGION"})  # docs/github-setup.md §3
+VARIABLES = frozenset({"AWS_ROLE_ARN", "AWS_REGION", "ATTESTATIONS"})  # docs/github-setup.md
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,11 @@ JOB_KEYS = frozenset(
     {"name", "needs", "runs-on", "timeout-minutes", "environment", "concurrency", "permissions"}
     | {"strategy", "steps"}
 )
-STEP_KEYS = frozenset({"name", "uses", "with", "run", "env"})
+STEP_KEYS = frozenset({"name", "uses", "with", "run", "env", "id", "if", "continue-on-error"})
+# The step `if:` forms rehearsed: an earlier step's outcome, a variable compared to a literal.
+STEP_IF = re.compile(
+    r"^(?:steps\.(?P<step>[\w-]+)\.outcome|vars\.(?P<var>\w+))\s*(?P<op>==|!=)\s*'(?P<value>[^']*)'$"
+)
 TRIGGERS = {
     "push": frozenset({"branches", "tags"}),
     "workflow_dispatch": frozenset({"inputs"}),
@@ -226,6 +230,10 @@ class Workflow:
         for index, step in enumerate(job.get("steps") or []):
             label = f"{where}.steps[{index}]"
             self._keys(step, STEP_KEYS, label)
+            if "if" in step:
+                match = STEP_IF.match(str(step["if"]).strip())
+                if not match or (match["var"] and match["var"] not in VARIABLES):
+                    raise RehearsalError(f"{label}: if: {step['if']!r} is not a rehearsed form")
             if ("uses" in step) == ("run" in step):
                 raise RehearsalError(f"{label}: exactly one of uses/run")
             if "uses" in step:
@@ -475,6 +483,11 @@ def _attest(ctx: StepContext) -> str:
         k for k, v in ctx.job.permissions.items() if v == "write"
     }:
         raise StepFailed("attest-build-provenance needs id-token: write and attestations: write")
+    if not ctx.rehearsal.attestations:
+        raise StepFailed(
+            "Feature not available for user-owned private repositories (attestations need a "
+            "public repository or GitHub Enterprise Cloud)"
+        )
     pattern = str(ctx.with_.get("subject-path", ""))
     if not glob.glob(pattern, root_dir=ctx.job.workspace):
         raise StepFailed(f"attest-build-provenance: no file matches {pattern!r}")
@@ -524,6 +537,12 @@ ACTIONS: dict[str, Action] = {
 # run: scripts replaced because the rehearsal already has what they set up.
 RUN_REPLACEMENTS = {
     "python -m pip install .": "skipped: vectora-release is installed in .venv",
+    "python -m pip install --require-hashes --no-deps -r requirements/release-tool.txt": (
+        "skipped: the pinned dependencies are installed in .venv"
+    ),
+    "python -m pip install --no-deps --no-build-isolation .": (
+        "skipped: vectora-release is installed in .venv"
+    ),
     "python -m pip install -e '.[dev]'": "skipped: vectora-release is installed in .venv",
 }
 GH_SHIM_HOW = "local gh shim: tag, notes and assets checked, release recorded"
@@ -599,6 +618,7 @@ class Rehearsal:
     actor: str = "release-manager"
     verbose: bool = True
     run_id: int = 7000
+    attestations: bool = True  # False: a private repository without GitHub Enterprise Cloud
 
     def __post_init__(self) -> None:
         self.bin = self.root / "bin"
@@ -803,10 +823,12 @@ class _JobRun:
         where = f" (environment {result.environment})" if result.environment else ""
         rehearsal._say(f"  [{result.key}] {result.name}{where}")
         deadline = time.monotonic() + self.timeout
+        outcomes: dict[str, str] = {}  # step id → outcome (before continue-on-error)
         for step in self.steps:
             label = step.get("name") or step.get("uses") or step["run"].splitlines()[0]
-            if result.outcome != "success":
+            if result.outcome != "success" or not self.wanted(step, outcomes):
                 result.steps.append(StepResult(label, "skipped"))
+                outcomes[step.get("id", "")] = "skipped"
                 continue
             started = time.monotonic()
             if "uses" in step:
@@ -815,7 +837,8 @@ class _JobRun:
                 outcome = self.script(rehearsal, step, label, deadline)
             outcome.seconds = time.monotonic() - started
             result.steps.append(outcome)
-            if outcome.outcome != "success":
+            outcomes[step.get("id", "")] = outcome.outcome
+            if outcome.outcome != "success" and not step.get("continue-on-error"):
                 result.outcome = "failure"
             mark = "ok  " if outcome.outcome == "success" else "FAIL"
             how = f" [{outcome.replaced_by}]" if outcome.replaced_by else ""
@@ -825,6 +848,18 @@ class _JobRun:
 
     def substitute(self, value: Any) -> Any:
         return substitute(value, self.contexts, **self.names)
+
+    def wanted(self, step: dict[str, Any], outcomes: dict[str, str]) -> bool:
+        """A step's ``if:`` (implicitly ``success() && …``, which the caller checks)."""
+        if "if" not in step:
+            return True
+        match = STEP_IF.match(str(step["if"]).strip())
+        assert match is not None  # Workflow.check refused any other form
+        if match["step"]:
+            actual = outcomes.get(match["step"], "")
+        else:
+            actual = self.contexts["vars"].get(match["var"], "")
+        return (actual == match["value"]) == (match["op"] == "==")
 
     def action(self, rehearsal: Rehearsal, step: dict[str, Any], label: str) -> StepResult:
         action = action_name(step["uses"])

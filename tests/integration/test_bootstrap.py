@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,10 @@ def test_one_role_per_function_scoped_to_its_environment(
         name = config.role_name(function, env)
         role = iam.get_role(RoleName=name)["Role"]
         assert tags(role.get("Tags"))["ManagedBy"] == MANAGED_BY
+        assert role["PermissionsBoundary"]["PermissionsBoundaryArn"] == (
+            f"arn:aws:iam::{t.aws.account(spec.region)}:policy/"
+            f"{config.project}-function-boundary-{env}"
+        )
         trust = policy(role["AssumeRolePolicyDocument"])
         assert [s["Principal"] for s in trust["Statement"]] == [{"Service": "lambda.amazonaws.com"}]
         assert iam.list_role_policies(RoleName=name)["PolicyNames"] == ["least-privilege"]
@@ -143,6 +148,11 @@ def test_one_role_per_function_scoped_to_its_environment(
                 elif resource.startswith("arn:aws:logs:"):
                     log_group = f"/aws/lambda/{config.function_resource(function, env)}"
                     assert resource.endswith(f":log-group:{log_group}:*"), (name, resource)
+                elif resource.startswith("arn:aws:ssm:"):  # its own environment's parameters
+                    assert resource.endswith(f":parameter/{config.project}/{env}/*"), resource
+                elif resource.startswith("arn:aws:kms:"):  # SecureStrings, through SSM only
+                    via = statement["Condition"]["StringEquals"]["kms:ViaService"]
+                    assert statement["Action"] == ["kms:Decrypt"] and via.startswith("ssm."), via
                 else:
                     assert resource.startswith("arn:aws:bedrock:"), (name, resource)
                     assert function in BEDROCK_USERS, (name, resource)
@@ -254,3 +264,93 @@ def test_a_rerun_gives_a_role_a_failed_run_left_without_policy(
         name = config.role_name(function, "dev")
         assert iam.list_role_policies(RoleName=name)["PolicyNames"] == ["least-privilege"]
     assert report.completed == [f"iam role {first_role}: policy least-privilege"]
+
+
+# -- guards: the permissions boundary and the artifact store's bucket policy -------------------
+def test_a_managed_role_without_the_boundary_gets_it_and_nothing_else_changes(
+    aws_env: str, config: ReleaseConfig
+) -> None:
+    t = target(config)
+    bootstrap(t)
+    iam = t.aws.iam()
+    name = config.role_name("ingest-v2", "dev")
+    iam.delete_role_permissions_boundary(RoleName=name)  # a role made before the boundary
+    report = bootstrap(target(config))
+    assert report.completed == [f"iam role {name}: permissions boundary"]
+    assert iam.get_role(RoleName=name)["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == (
+        f"arn:aws:iam::{t.aws.account('eu-west-3')}:policy/vectora-inbox-function-boundary-dev"
+    )
+
+
+def test_the_boundary_allows_everything_each_function_role_is_granted(
+    aws_env: str, config: ReleaseConfig
+) -> None:
+    """IAM grants a function the intersection of its policy and the boundary: nothing may be
+    lost in it (every statement of each function policy lies within one boundary statement)."""
+    t = target(config)
+    bootstrap(t)
+    iam = t.aws.iam()
+    arn = f"arn:aws:iam::{t.aws.account('eu-west-3')}:policy/vectora-inbox-function-boundary-dev"
+    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    boundary = policy(
+        iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+    )
+    for function in config.functions:
+        name = config.role_name(function, "dev")
+        granted = policy(
+            iam.get_role_policy(RoleName=name, PolicyName="least-privilege")["PolicyDocument"]
+        )
+        for statement in granted["Statement"]:
+            for action in as_list(statement["Action"]):
+                for resource in as_list(statement["Resource"]):
+                    assert within(boundary, action, resource, statement.get("Condition")), (
+                        name,
+                        action,
+                        resource,
+                    )
+
+
+def within(boundary: dict[str, Any], action: str, resource: str, condition: Any) -> bool:
+    return any(
+        s["Effect"] == "Allow"
+        and action in as_list(s["Action"])
+        and any(fnmatch.fnmatchcase(resource, p) for p in as_list(s["Resource"]))
+        and s.get("Condition") in (None, condition)
+        for s in boundary["Statement"]
+    )
+
+
+def test_the_artifact_store_refuses_to_delete_a_release_whoever_asks(
+    aws_env: str, config: ReleaseConfig
+) -> None:
+    """What the embedded AWS enforces of the bucket policy: its unconditional statements (no
+    delete of ``releases/*`` nor ``snapshots/*``, even by an administrator). Its conditional
+    statements are checked as data in tests/unit/workflows/test_bucket_policy.py."""
+    t = target(config)
+    report = bootstrap(t)
+    bucket = config.artifact_bucket
+    assert f"s3 bucket {bucket}" in report.created
+    document = json.loads(t.s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    assert {s["Sid"] for s in document["Statement"]} >= {
+        "NoOverwriteOfReleasesOrSnapshots",
+        "NoDeleteOfReleasesOrSnapshots",
+    }
+    for key in ("releases/0.1.0/abc/manifest.json", "snapshots/dev/x.json", "ledger/dev/x.json"):
+        t.s3.put_object(Bucket=bucket, Key=key, Body=b"{}", IfNoneMatch="*")
+    for key in ("releases/0.1.0/abc/manifest.json", "snapshots/dev/x.json"):
+        with pytest.raises(ClientError) as refused:
+            t.s3.delete_object(Bucket=bucket, Key=key)
+        assert refused.value.response["Error"]["Code"] in ("403", "AccessDenied"), key
+        assert t.s3.get_object(Bucket=bucket, Key=key)["Body"].read() == b"{}"
+    t.s3.delete_object(Bucket=bucket, Key="ledger/dev/x.json")  # the lock lives there
+
+
+def test_a_bucket_policy_someone_set_is_left_alone(aws_env: str, config: ReleaseConfig) -> None:
+    t = target(config)
+    bootstrap(t)
+    bucket = config.artifact_bucket
+    mine = {"Version": "2012-10-17", "Statement": []}
+    t.s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(mine))
+    report = bootstrap(target(config))
+    assert report.completed == []
+    assert json.loads(t.s3.get_bucket_policy(Bucket=bucket)["Policy"]) == mine

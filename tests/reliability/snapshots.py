@@ -90,8 +90,10 @@ def _app():
     import logging
 
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from vectora_release.local import bucket_policies
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    bucket_policies.install()  # as the embedded AWS does (docs/security.md)
     return DomainDispatcherApplication(create_backend_app)
 
 

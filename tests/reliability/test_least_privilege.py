@@ -51,6 +51,8 @@ DENIED = ("AccessDenied", "AccessDeniedException")
 EMPTY_ZIP = b"PK\x05\x06" + b"\0" * 18
 NO_STATEMENT = {"Version": "2012-10-17", "Statement": []}
 
+EQUALITY = ("StringEquals", "StringNotEquals", "ArnEquals", "ArnNotEquals")
+
 
 # -- moto, taught resource ARNs for Lambda and SSM ------------------------------------------------
 def _lambda_resource(self: Any) -> str:
@@ -83,17 +85,29 @@ def _ssm_resource(self: Any) -> str:
 
 def for_principal(policy: dict[str, Any], principal: str) -> dict[str, Any]:
     """The statements that apply to ``principal`` (a deploy role), their conditions resolved."""
-    context = {"aws:PrincipalArn": principal, "iam:PassedToService": "lambda.amazonaws.com"}
+    env = principal.rsplit("-", 1)[-1]
+    context = {
+        "aws:PrincipalArn": principal,
+        "iam:PassedToService": "lambda.amazonaws.com",
+        "iam:PermissionsBoundary": (
+            f"arn:aws:iam::{ACCOUNT}:policy/vectora-inbox-function-boundary-{env}"
+        ),
+    }
     kept = []
     for statement in policy["Statement"]:
         holds = True
+        if statement["Effect"] == "Deny" and "Condition" not in statement:
+            kept.append(statement)
+            continue
         for operator, tests in statement.get("Condition", {}).items():
             for key, value in tests.items():
-                assert operator in ("StringEquals", "StringNotEquals") and key in context, (
+                assert operator in EQUALITY and key in context, (
                     f"{statement.get('Sid')}: cannot evaluate {operator} {key}"
                 )
                 equal = context[key] in (value if isinstance(value, list) else [value])
-                holds = holds and (equal if operator == "StringEquals" else not equal)
+                holds = holds and (
+                    equal if operator in ("StringEquals", "ArnEquals") else not equal
+                )
         if holds:
             kept.append({k: v for k, v in statement.items() if k != "Condition"})
     return {"Version": policy["Version"], "Statement": kept}
@@ -224,12 +238,14 @@ def test_the_dev_deploy_policy_deploys_dev_and_nothing_else(
         "least privilege (IAM enforced, dev deploy policy only)",
         f"deploy to dev: succeeded; deploy to stage and prod: refused by IAM "
         f"({stage.error_line.split('calling the ')[-1].split(' operation')[0]}), nothing changed; "
-        f"{sum(outcomes.values())}/{len(outcomes)} direct changes to stage/prod denied",
+        f"{sum(outcomes.values())}/{len(outcomes)} direct changes to stage/prod "
+        "(and to the boundary of dev's roles) denied",
     )
 
 
 def _probes(aws: Aws, releases: Releases) -> dict[str, tuple[Any, dict[str, Any]]]:
-    """Changes the dev deploy role must not be able to make to stage or prod."""
+    """Changes the dev deploy role must not be able to make to stage or prod, nor to the
+    boundary of its own function roles."""
     lam, s3, iam, ssm = aws.lambda_(REGION), aws.s3(REGION), aws.iam(), aws.ssm(REGION)
     config = releases.config
     probes: dict[str, tuple[Any, dict[str, Any]]] = {}
@@ -277,6 +293,21 @@ def _probes(aws: Aws, releases: Releases) -> dict[str, tuple[Any, dict[str, Any]
                 {"Name": f"/vectora-inbox/{env}/api-token"},
             ),
         }
+    own_role = config.role_name("ingest-v2", "dev")  # its own function role: no escalation
+    probes |= {
+        "dev AttachRolePolicy AdministratorAccess": (
+            iam.attach_role_policy,
+            {"RoleName": own_role, "PolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
+        ),
+        "dev DeleteRolePermissionsBoundary": (
+            iam.delete_role_permissions_boundary,
+            {"RoleName": own_role},
+        ),
+        "dev UpdateAssumeRolePolicy": (
+            iam.update_assume_role_policy,
+            {"RoleName": own_role, "PolicyDocument": json.dumps(NO_STATEMENT)},
+        ),
+    }
     return probes
 
 
@@ -318,6 +349,8 @@ def test_every_shipped_policy_is_scoped_to_its_environment(env: str, figures: Fi
     checked = 0
     for name, policy in policies.items():
         for statement in policy["Statement"]:
+            if statement["Effect"] == "Deny":
+                continue  # guards: tests/unit/workflows/test_privilege_escalation.py
             assert statement["Effect"] == "Allow" and "NotAction" not in statement
             for resource in _resources(statement):
                 checked += 1
@@ -325,9 +358,10 @@ def test_every_shipped_policy_is_scoped_to_its_environment(env: str, figures: Fi
                 if resource == "*":
                     assert set(statement["Action"]) <= UNSCOPED, where
                 elif resource.startswith(MODELS):
-                    assert set(_writes(statement)) <= {"bedrock:InvokeModel", "bedrock:Converse"}, (
-                        where
-                    )
+                    assert set(_writes(statement)) <= {"bedrock:InvokeModel"}, where
+                elif resource.startswith(f"arn:aws:kms:{REGION}:{ACCOUNT}:key/"):
+                    via = statement["Condition"]["StringEquals"]["kms:ViaService"]
+                    assert _writes(statement) == ["kms:Decrypt"] and via.startswith("ssm."), where
                 elif _writes(statement) and not _scoped(resource, env):
                     assert env == "dev" and resource in publishes, where
                 elif not _scoped(resource, env):

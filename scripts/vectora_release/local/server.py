@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..common.errors import InputError
+from . import bucket_policies
 
 CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -46,6 +47,7 @@ class EmbeddedAws:
     def __init__(self, port: int = 0) -> None:
         from moto.server import ThreadedMotoServer
 
+        bucket_policies.install()
         self.port = port or _free_port()
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
 
@@ -227,6 +229,7 @@ def exports(endpoint: str) -> str:
 def _serve(port: int) -> None:
     from moto.server import ThreadedMotoServer
 
+    bucket_policies.install()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

@@ -5,6 +5,13 @@ failed after ``CreateBucket`` or ``CreateRole``): a rerun adds the settings that
 resources tagged ``ManagedBy: vectora-release``, and changes no setting that is present. A
 bucket is tagged right after it is created, before any other setting, so that a half-made
 bucket is still recognisably ours. Resources without that tag are left exactly as they are.
+
+Every function role carries the permissions boundary ``<project>-function-boundary-<env>``
+(``iam/function-boundary.json``): the deploy roles may create and change function roles only
+with it (see docs/security.md). The boundary is made by ``iam/bootstrap.yaml``; bootstrap creates
+it only when it is missing and the caller may (an administrator, the embedded AWS). The shared
+artifact store gets ``iam/artifact-bucket-policy.json``: releases are never overwritten nor
+deleted, whatever client writes them.
 """
 
 from __future__ import annotations
@@ -22,8 +29,13 @@ from ..common.errors import ConfigError
 from ..deploy.desired import MANAGED_BY
 from ..deploy.target import Target
 
+DENIED = ("AccessDenied", "AccessDeniedException")
 S3_EXISTS = ("BucketAlreadyOwnedByYou", "BucketAlreadyExists")
 POLICY_NAME = "least-privilege"
+BOUNDARY = (
+    "function-boundary"  # iam/function-boundary.json, policy <project>-function-boundary-<env>
+)
+BUCKET_POLICY = "artifact-bucket-policy"  # iam/artifact-bucket-policy.json
 PUBLIC_ACCESS_BLOCK = {
     "BlockPublicAcls": True,
     "IgnorePublicAcls": True,
@@ -53,8 +65,14 @@ class BootstrapReport:
         }
 
 
+def boundary_arn(account: str, project: str, env: str) -> str:
+    """The ARN of the permissions boundary every function role of ``env`` carries."""
+    return f"arn:aws:iam::{account}:policy/{project}-{BOUNDARY}-{env}"
+
+
 def policy_document(root: Path, name: str, values: dict[str, str]) -> str:
-    """Render ``iam/<name>.json`` with ``${Project}``, ``${Env}``, ``${Region}``, ``${Account}``."""
+    """Render ``iam/<name>.json`` with ``${Project}``, ``${Env}``, ``${Region}``, ``${Account}``
+    (and ``${Bucket}`` for the artifact store's bucket policy)."""
     path = root / "iam" / f"{name}.json"
     try:
         text = Template(path.read_text(encoding="utf-8")).substitute(values)
@@ -76,8 +94,9 @@ def bootstrap(target: Target) -> BootstrapReport:
     artifact_region = (
         config.artifact_region if env.artifact_bucket == config.artifact_bucket else region
     )
+    artifact_s3 = target.aws.s3(artifact_region)
     _bucket(
-        target.aws.s3(artifact_region),
+        artifact_s3,
         env.artifact_bucket,
         artifact_region,
         {"Project": config.project, "ManagedBy": MANAGED_BY},
@@ -85,15 +104,24 @@ def bootstrap(target: Target) -> BootstrapReport:
     )
     account = target.aws.account(region)
     values = {"Project": config.project, "Env": env.name, "Region": region, "Account": account}
+    if env.artifact_bucket == config.artifact_bucket:
+        bucket_values = values | {"Bucket": env.artifact_bucket}
+        policy = policy_document(config.root, BUCKET_POLICY, bucket_values)
+        _bucket_policy(artifact_s3, env.artifact_bucket, policy, report)
     iam = target.aws.iam()
+    boundary = boundary_arn(account, config.project, env.name)
+    _boundary(iam, boundary, policy_document(config.root, BOUNDARY, values), report)
     trust = policy_document(config.root, "function-trust", values)
     for function in config.functions:
         _role(
             iam,
-            config.role_name(function, env.name),
-            trust,
-            policy_document(config.root, f"function-{function}", values),
-            f"{config.project} {function} in {env.name}",
+            _RoleSpec(
+                config.role_name(function, env.name),
+                trust,
+                policy_document(config.root, f"function-{function}", values),
+                f"{config.project} {function} in {env.name}",
+                boundary,
+            ),
             tags,
             report,
         )
@@ -101,18 +129,52 @@ def bootstrap(target: Target) -> BootstrapReport:
 
 
 # -- IAM roles --------------------------------------------------------------------------------
-def _role(
-    iam: Any,
-    name: str,
-    trust: str,
-    policy: str,
-    description: str,
-    tags: dict[str, str],
-    report: BootstrapReport,
-) -> None:
-    label = f"iam role {name}"
+@dataclass(frozen=True)
+class _RoleSpec:
+    """A function role as bootstrap makes it: trust, inline policy, permissions boundary."""
+
+    name: str
+    trust: str
+    policy: str
+    description: str
+    boundary: str
+
+
+def _boundary(iam: Any, arn: str, document: str, report: BootstrapReport) -> None:
+    """The environment's permissions boundary: found, or created when the caller may."""
+    name = arn.rsplit("/", 1)[-1]
+    label = f"iam policy {name}"
     try:
-        role = iam.get_role(RoleName=name)["Role"]
+        iam.get_policy(PolicyArn=arn)
+    except ClientError as exc:
+        if error_code(exc) != "NoSuchEntity":
+            raise
+    else:
+        report.existing.append(label)
+        return
+    try:
+        iam.create_policy(
+            PolicyName=name,
+            PolicyDocument=document,
+            Description="What any function role of this environment can ever be granted",
+        )
+    except ClientError as exc:
+        if error_code(exc) == "EntityAlreadyExists":
+            report.existing.append(label)
+            return
+        if error_code(exc) in DENIED:
+            raise ConfigError(
+                f"{label} is missing and this role may not create it",
+                "deploy iam/bootstrap.yaml (docs/github-setup.md), then rerun bootstrap",
+            ) from exc
+        raise
+    report.created.append(label)
+
+
+def _role(iam: Any, spec: _RoleSpec, tags: dict[str, str], report: BootstrapReport) -> None:
+    label = f"iam role {spec.name}"
+    try:
+        role = iam.get_role(RoleName=spec.name)["Role"]
     except ClientError as exc:
         if error_code(exc) != "NoSuchEntity":
             raise
@@ -120,18 +182,25 @@ def _role(
         report.existing.append(label)
         if _tag_map(role.get("Tags")).get("ManagedBy") != MANAGED_BY:
             report.unmanaged.append(label)
-        elif POLICY_NAME not in _role_policies(iam, name):
-            iam.put_role_policy(RoleName=name, PolicyName=POLICY_NAME, PolicyDocument=policy)
+            return
+        if "PermissionsBoundary" not in role:  # before the policy: IAM demands it first
+            iam.put_role_permissions_boundary(RoleName=spec.name, PermissionsBoundary=spec.boundary)
+            report.completed.append(f"{label}: permissions boundary")
+        if POLICY_NAME not in _role_policies(iam, spec.name):
+            iam.put_role_policy(
+                RoleName=spec.name, PolicyName=POLICY_NAME, PolicyDocument=spec.policy
+            )
             report.completed.append(f"{label}: policy {POLICY_NAME}")
         return
-    # The tags come with the role, in one call: a half-made role is already recognisably ours.
+    # Tags and boundary come with the role, in one call: a half-made role is already ours.
     iam.create_role(
-        RoleName=name,
-        AssumeRolePolicyDocument=trust,
-        Description=description,
+        RoleName=spec.name,
+        AssumeRolePolicyDocument=spec.trust,
+        Description=spec.description,
+        PermissionsBoundary=spec.boundary,
         Tags=_tag_set(tags),
     )
-    iam.put_role_policy(RoleName=name, PolicyName=POLICY_NAME, PolicyDocument=policy)
+    iam.put_role_policy(RoleName=spec.name, PolicyName=POLICY_NAME, PolicyDocument=spec.policy)
     report.created.append(label)
 
 
@@ -161,6 +230,26 @@ def _bucket(
         if not setting.present(s3, bucket):
             setting.put(s3, bucket)
             report.completed.append(f"{label}: {setting.name}")
+
+
+def _bucket_policy(s3: Any, bucket: str, policy: str, report: BootstrapReport) -> None:
+    """The artifact store's bucket policy, on a managed bucket that has none."""
+    label = f"s3 bucket {bucket}"
+    if not _bucket_is_managed(s3, bucket):
+        return
+    if _setting_read("NoSuchBucketPolicy", lambda: s3.get_bucket_policy(Bucket=bucket)):
+        return
+    try:
+        s3.put_bucket_policy(Bucket=bucket, Policy=policy)
+    except ClientError as exc:
+        if error_code(exc) in DENIED:
+            raise ConfigError(
+                f"{label} has no bucket policy and this role may not put one",
+                "deploy iam/bootstrap.yaml (docs/github-setup.md), then rerun bootstrap",
+            ) from exc
+        raise
+    if label not in report.created:  # a new bucket's policy is part of its creation
+        report.completed.append(f"{label}: bucket policy")
 
 
 def _bucket_exists(s3: Any, bucket: str) -> bool:

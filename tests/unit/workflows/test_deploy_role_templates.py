@@ -24,13 +24,14 @@ VALUES = {
     "Account": "123456789012",
     "Repo": "vectora/vectora-inbox",
 }
+EQUALITY = ("StringEquals", "StringNotEquals", "ArnEquals", "ArnNotEquals")
 WRITE_VERB = re.compile(r":(Create|Update|Put|Delete|Publish|Tag|Invoke|Pass)")
 DEV_ROLE = "arn:aws:iam::123456789012:role/vectora-inbox-deploy-dev"
 
 # What release.yml's job find-release reads with the observe role (`fetch --manifest-only`, then
 # `promote --from dev --to stage --dry-run`), as recorded on the embedded AWS for a release
 # running in dev and an older one in stage; S3 HeadObject is authorised as s3:GetObject and
-# ListObjectsV2 as s3:ListBucket. An `ssm:` value of stage adds ssm:GetParameter.
+# ListObjectsV2 as s3:ListBucket. `ssm:` values are compared as references: no SSM read.
 SHA = "8a2217909adc292129b51a8c0df16c0d1e02111e"
 STORE = "arn:aws:s3:::vectora-inbox-artifacts"
 CONFIG = "arn:aws:s3:::vectora-inbox-config"
@@ -57,7 +58,6 @@ PRE_APPROVAL_READS = [
     ("lambda:ListLayerVersions", "*"),
     ("lambda:GetLayerVersion", f"{LAYER}-dev:2"),
     ("lambda:GetLayerVersion", f"{LAYER}-stage:1"),
-    ("ssm:GetParameter", "arn:aws:ssm:eu-west-3:123456789012:parameter/vectora-inbox/stage/token"),
 ]
 # What the promotion itself writes (after the approval, with the stage deploy role).
 PROMOTION_WRITES = [
@@ -102,10 +102,8 @@ def allows(
 def holds(condition: dict[str, dict[str, Any]], context: dict[str, str]) -> bool:
     for operator, tests in condition.items():
         for key, value in tests.items():
-            assert operator in ("StringEquals", "StringNotEquals") and key in context, (
-                f"cannot evaluate {operator} {key}"
-            )
-            if (context[key] in as_list(value)) != (operator == "StringEquals"):
+            assert operator in EQUALITY and key in context, f"cannot evaluate {operator} {key}"
+            if (context[key] in as_list(value)) != (operator in ("StringEquals", "ArnEquals")):
                 return False
     return True
 
@@ -131,12 +129,14 @@ def test_trust_admits_only_this_repository_and_environment_through_oidc(env: str
 @pytest.mark.parametrize("env", ["dev", "stage", "prod"])
 def test_deploy_role_writes_only_its_own_environment(env: str) -> None:
     for statement in render("deploy-policy.json", env)["Statement"]:
+        if statement["Effect"] == "Deny":
+            continue  # guards (tests/unit/workflows/test_privilege_escalation.py)
         actions = as_list(statement["Action"])
         assert all(not a.endswith(":*") and a != "*" for a in actions), statement["Sid"]
         writes = [a for a in actions if WRITE_VERB.search(a)]
         if not writes:
             continue
-        condition = statement.get("Condition", {}).get("StringEquals", {})
+        condition = statement.get("Condition", {}).get("ArnEquals", {})
         if condition.get("aws:PrincipalArn") == DEV_ROLE:
             continue  # publishing releases: only the dev role, whatever the rendering
         for resource in as_list(statement["Resource"]):
@@ -152,11 +152,40 @@ def test_only_the_dev_role_publishes_and_it_reads_no_other_environment() -> None
     publish = [s for s in statements if "releases/*" in json.dumps(s.get("Resource"))]
     writers = [s for s in publish if "s3:PutObject" in as_list(s["Action"])]
     assert len(writers) == 1
-    assert writers[0]["Condition"] == {"StringEquals": {"aws:PrincipalArn": DEV_ROLE}}
-    upstream = [s for s in statements if s["Resource"] and "config-*" in json.dumps(s)]
-    assert upstream and all(
-        s["Condition"] == {"StringNotEquals": {"aws:PrincipalArn": DEV_ROLE}} for s in upstream
-    )
+    assert writers[0]["Condition"] == {"ArnEquals": {"aws:PrincipalArn": DEV_ROLE}}
+    upstream = [s for s in statements if "WhenPromotingTo" in s["Sid"]]
+    assert {s["Sid"] for s in upstream} == {
+        "ReadDevWhenPromotingToStage",
+        "ReadStageWhenPromotingToProd",
+    }
+    for statement in upstream:
+        source, dest = re.fullmatch(r"Read(\w+)WhenPromotingTo(\w+)", statement["Sid"]).groups()
+        role = f"arn:aws:iam::123456789012:role/vectora-inbox-deploy-{dest.lower()}"
+        assert statement["Condition"] == {"ArnEquals": {"aws:PrincipalArn": role}}
+        assert all(
+            r.split(":")[-1].endswith(f"-{source.lower()}")
+            or f"-{source.lower()}:" in r
+            or r.endswith(f"-{source.lower()}/*")
+            for r in as_list(statement["Resource"])
+        ), statement["Sid"]
+
+
+@pytest.mark.parametrize(
+    ("env", "readable"), [("dev", set()), ("stage", {"dev"}), ("prod", {"stage"})]
+)
+def test_each_deploy_role_reads_only_its_own_and_its_upstream_functions(
+    env: str, readable: set[str]
+) -> None:
+    policy = render("deploy-policy.json", env)
+    caller = {"aws:PrincipalArn": f"arn:aws:iam::123456789012:role/vectora-inbox-deploy-{env}"}
+    for other in ("dev", "stage", "prod"):
+        for action, resource in [
+            ("lambda:GetFunction", f"{FUNCTION}-{other}"),
+            ("lambda:GetFunctionConfiguration", f"{FUNCTION}-{other}"),
+            ("s3:GetObject", f"{CONFIG}-{other}/releases/x/clients/a.yaml"),
+        ]:
+            expected = other == env or other in readable
+            assert allows(policy, action, resource, caller) == expected, (env, action, resource)
 
 
 def test_pass_role_only_to_lambda_and_only_this_environments_function_roles() -> None:
@@ -166,11 +195,11 @@ def test_pass_role_only_to_lambda_and_only_this_environments_function_roles() ->
     assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}
 
 
-def test_observe_role_only_reads() -> None:
+def test_observe_role_only_reads_and_reads_no_secret() -> None:
     for statement in render("observe-policy.json", "observe")["Statement"]:
         for action in as_list(statement["Action"]):
             assert not WRITE_VERB.search(action), action
-            assert re.match(r"^(lambda|s3|ssm|sts):(Get|List)", action), action
+            assert re.match(r"^(lambda|s3|sts):(Get|List)", action), action
 
 
 def test_observe_role_reads_what_the_pre_approval_check_of_a_tag_reads() -> None:

