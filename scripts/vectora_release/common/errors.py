@@ -74,6 +74,14 @@ class DeployFailedError(CheckFailedError):
     """A deploy failed; the environment was restored to its previous release."""
 
 
+class CancelledError(DeployFailedError):
+    """The run was asked to stop (SIGINT, SIGTERM) and stopped at a step boundary.
+
+    Every alias is back on its previous version, the record is closed ``interrupted`` and the
+    lock is released.
+    """
+
+
 class DriftError(CheckFailedError):
     """Live state differs from what the ledger says was deployed."""
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..aws.clients import Aws, BotoCoreError, ClientError, error_code
+from ..common.cancel import Cancellation
 from ..common.clock import Clock, utcnow
 from ..common.errors import InputError
 from ..config.model import SSM_PREFIX, EnvironmentSpec, ReleaseConfig
 from ..store.artifacts import ArtifactStore
 from ..store.ledger import Ledger
-from ..store.lock import Lock
+from ..store.lock import Heartbeat, Lock, LockFile
 
 Progress = Callable[[str], None]
 # How the checks run a function's deployed code: ``runner(target, view, event, manifest)``
@@ -32,6 +34,8 @@ class Target:
     progress: Progress = field(default=lambda _msg: None)
     waiter_delay: int = 2
     runner: FunctionRunner | None = None
+    # A stop request (SIGINT/SIGTERM, turned into it by the CLI), honoured at step boundaries.
+    cancel: Cancellation = field(default_factory=Cancellation)
 
     def __post_init__(self) -> None:
         check_account(self.spec, self.aws)
@@ -90,14 +94,66 @@ class Target:
             out[function] = (values, frozenset(secret))
         return out
 
+    @contextlib.contextmanager
+    def locked(self, purpose: str) -> Iterator[Heartbeat]:
+        """Hold the environment's lock, its heartbeat beating, for the block; then release it.
+
+        A stale lock (its holder is gone) is taken over, with a warning; the caller repairs
+        what its holder left (``recovery.recover_interrupted``). Signals received inside are
+        deferred to the run's next step boundary (:class:`Cancellation`). Yields the
+        heartbeat, whose ``lost`` says whether another run took the lock over meanwhile.
+        """
+        config = self.config
+        with self.cancel.deferring_section():
+            self.cancel.check(f"taking the lock of {self.name}")
+            lock = self.ledger.acquire(
+                config.lock_lease_seconds, purpose, config.lock_stale_after_seconds
+            )
+            if lock.took_over is not None:
+                why = lock.took_over.stale(self.clock(), config.lock_stale_after_seconds)
+                self.progress(
+                    f"warning: took over the lock of {self.name} from {lock.took_over.owner} "
+                    f"({why or 'released meanwhile'}); repairing what it left first"
+                )
+            beat = Heartbeat(
+                self._heartbeat_lockfile(),
+                lock,
+                config.lock_lease_seconds,
+                config.lock_heartbeat_seconds,
+                on_lost=self.cancel.request,
+            ).start()
+            try:
+                yield beat
+            finally:
+                beat.stop()
+                if not beat.lost:
+                    self.release_lock(lock)
+
+    def _heartbeat_lockfile(self) -> Callable[[], LockFile]:
+        """The lock object through clients of its own (made at the first beat).
+
+        The heartbeat writes at times of its own, from another thread: its calls stay out of
+        the command's sequence of calls (counted, and faulted, by the reliability tests).
+        """
+        clients: list[Any] = []
+
+        def lockfile() -> LockFile:
+            if not clients:
+                clients.append(self.aws.detached().s3(self.spec.region))
+            ledger = self.ledger
+            return LockFile(clients[0], ledger.bucket, ledger.lock_key, self.name, self.clock)
+
+        return lockfile
+
     def release_lock(self, lock: Lock) -> None:
-        """Drop the lock. If that fails the run's outcome stands: say so; the lease frees it."""
+        """Drop the lock. If that fails the run's outcome stands: say so; it goes stale."""
         try:
             self.ledger.release(lock)
         except (ClientError, BotoCoreError) as exc:
             self.progress(
                 f"warning: could not release the lock of {self.name} ({exc}); "
-                f"it expires at {lock.expires_at}"
+                f"it is taken over once its heartbeat is {self.config.lock_stale_after_seconds} s "
+                "old, or: vectora-release unlock"
             )
 
 
