@@ -69,29 +69,29 @@ class Target:
             for fn in functions
         }
 
-    def resolved_env(
+    def checked_env(
         self, functions: list[str], declared: Mapping[str, Mapping[str, str]] | None = None
     ) -> dict[str, tuple[dict[str, str], frozenset[str]]]:
-        """Declared env values per function with ``ssm:`` references resolved.
+        """Declared env values per function, ``ssm:`` references kept as they are.
 
-        Returns values and the set of keys whose values are secrets (never to be shown).
+        Functions receive the references and resolve them at run time with their own role
+        (``vectora_core.parameters``): no secret value passes through the deploy. Each
+        parameter is checked to exist (read without decryption), so a wrong name fails the
+        plan before any change. Returns values and the set of keys holding references.
         """
         declared = declared or self.declared_env(functions)
-        cache: dict[str, str] = {}
+        checked: set[str] = set()
         out = {}
         for function in functions:
-            values, secret = {}, set()
-            for key, value in declared[function].items():
+            values, references = dict(declared[function]), set()
+            for key, value in values.items():
                 if value.startswith(SSM_PREFIX):
                     name = value[len(SSM_PREFIX) :]
-                    if name not in cache:  # the SSM client is made only when needed
-                        ssm = self.aws.ssm(self.spec.region)
-                        cache[name] = _ssm_value(ssm, name, self.name, key)
-                    values[key] = cache[name]
-                    secret.add(key)
-                else:
-                    values[key] = value
-            out[function] = (values, frozenset(secret))
+                    if name not in checked:  # the SSM client is made only when needed
+                        _check_parameter(self.aws.ssm(self.spec.region), name, self.name, key)
+                        checked.add(name)
+                    references.add(key)
+            out[function] = (values, frozenset(references))
         return out
 
     @contextlib.contextmanager
@@ -174,9 +174,10 @@ def check_account(spec: EnvironmentSpec, aws: Aws) -> None:
         )
 
 
-def _ssm_value(ssm: Any, name: str, env: str, key: str) -> str:
+def _check_parameter(ssm: Any, name: str, env: str, key: str) -> None:
+    """The parameter exists (its value is not asked for: no decryption)."""
     try:
-        return ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+        ssm.get_parameter(Name=name, WithDecryption=False)
     except ClientError as exc:
         if error_code(exc) == "ParameterNotFound":
             raise InputError(
