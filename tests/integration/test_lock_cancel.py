@@ -17,6 +17,7 @@ from vectora_release.common.errors import CancelledError, LockHeldError
 from vectora_release.common.jsonio import dumps_json
 from vectora_release.deploy.pipeline import deploy_release, execute, executor_for
 from vectora_release.deploy.release import release_planner
+from vectora_release.ops.gc import gc
 from vectora_release.store.ledger import INTERRUPTED, SUCCEEDED
 from vectora_release.store.lock import Heartbeat
 
@@ -276,3 +277,23 @@ def test_unlock_frees_a_stale_lock_without_force(
 def test_unlock_needs_a_reason(released: Released, cli: Callable[..., CliResult]) -> None:
     assert cli("unlock", "--env", "dev").code == 2
     assert cli("unlock", "--env", "dev", "--reason", " ").code == 2
+
+
+def test_gc_stops_between_two_deletions(released: Released) -> None:
+    deploy_release(released.target("dev"), released.r1.manifest)
+    dev = released.target("dev")
+    name = released.resource("ingest-v2")
+    orphans = []
+    for note in ("first", "second"):  # versions no alias or record refers to
+        dev.lam.update_function_configuration(FunctionName=name, Description=note)
+        orphans.append(dev.lam.publish_version(FunctionName=name)["Version"])
+    sweeping = released.target("dev")
+    seen = _stop_at_call(released, sweeping, "DeleteFunction", 1, "SIGINT received")
+
+    with pytest.raises(CancelledError, match=r"stopped before deleting .*SIGINT"):
+        gc(sweeping, keep=1)
+
+    assert len(seen) == 1  # one deletion made, the next one not started
+    listed = dev.lam.list_versions_by_function(FunctionName=name)["Versions"]
+    assert len({v["Version"] for v in listed} & set(orphans)) == 1
+    assert dev.ledger.read_lock() is None

@@ -77,8 +77,8 @@ class DeployFailedError(CheckFailedError):
 class CancelledError(DeployFailedError):
     """The run was asked to stop (SIGINT, SIGTERM) and stopped at a step boundary.
 
-    Every alias is back on its previous version, the record is closed ``interrupted`` and the
-    lock is released.
+    A deploy, promote or rollback has put every alias back on its previous version and closed
+    its record ``interrupted``; the lock is released.
     """
 
 

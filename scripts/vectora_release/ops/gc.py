@@ -70,6 +70,7 @@ def _sweep(target: Target, keep: int, dry_run: bool) -> GcReport:
                     continue
                 report.deleted.append(label)
                 if not dry_run:
+                    target.cancel.check(f"deleting {label}")  # each delete stands alone
                     lam.delete_function(FunctionName=live.resource, Qualifier=number)
         wanted_layers.update(live.latest.config.layers if live.latest else ())
     for layer in target.config.layers:
@@ -83,6 +84,7 @@ def _sweep(target: Target, keep: int, dry_run: bool) -> GcReport:
                     continue
                 report.deleted.append(arn)
                 if not dry_run:
+                    target.cancel.check(f"deleting {arn}")
                     lam.delete_layer_version(LayerName=resource, VersionNumber=item["Version"])
     return report
 
