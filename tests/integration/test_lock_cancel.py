@@ -297,3 +297,19 @@ def test_gc_stops_between_two_deletions(released: Released) -> None:
     listed = dev.lam.list_versions_by_function(FunctionName=name)["Versions"]
     assert len({v["Version"] for v in listed} & set(orphans)) == 1
     assert dev.ledger.read_lock() is None
+
+
+def test_status_shows_who_holds_the_lock_and_whether_it_is_stale(
+    released: Released, cli: Callable[..., CliResult]
+) -> None:
+    past = utcnow() - dt.timedelta(seconds=120)
+    released.target("dev", clock=lambda: past).ledger.acquire(900, "deploy 0.1.0+abc", 60)
+
+    shown = cli("status", "--env", "dev")
+    data = cli("--json", "status", "--env", "dev").json()[0]["lock"]
+
+    assert shown.code == 0, shown.err
+    assert "dev: locked by" in shown.err and "(deploy 0.1.0+abc)" in shown.err
+    assert "stale: no heartbeat since" in shown.err
+    assert data["owner"].endswith("(deploy 0.1.0+abc)")
+    assert data["stale"].startswith("no heartbeat since")
