@@ -118,7 +118,7 @@ def main(argv: Sequence[str] | None = None, wiring: Wiring | None = None) -> int
     except click.exceptions.Exit as exc:  # --help, --version
         return exc.exit_code
     except (click.exceptions.Abort, KeyboardInterrupt):
-        say("interrupted: nothing was being changed")
+        say("interrupted (no environment lock was held; running the command again completes it)")
         return 130
     except click.ClickException as exc:
         exc.show()
