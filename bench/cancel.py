@@ -2,13 +2,14 @@
 
     .venv/bin/python bench/cancel.py [--runs 5] [--slow 1.0]
 
-On the embedded AWS, dev runs R1 and a deploy of R2 is started in a process of its own
-(``tests/reliability/driver.py``, the real CLI) with its second alias move made a slow step of
-``--slow`` seconds (one alias then already runs R2). The signal is sent as soon as the process
-is inside that step; the time is measured until the process has exited, every alias back on R1,
-its record ``interrupted`` and the lock released. Prints, per signal, the medians and maxima of
-the total and of the time after the slow step ended (what the stop itself costs), and whether
-the target — stopped within 5 s, inside GitHub's 7.5 s between SIGINT and SIGTERM — is met.
+On the embedded AWS (reset before each run), dev runs R1 and a deploy of R2 is started in a
+process of its own (``tests/reliability/driver.py``, the real CLI) with its second alias move
+made a slow step of ``--slow`` seconds (one alias then already runs R2). The signal is sent as
+soon as the process is inside that step; the time is measured until the process has exited,
+every alias back on R1, its record ``interrupted`` and the lock released. Prints, per signal,
+the medians and maxima of the total and of the time after the slow step ended (what the stop
+itself costs), and whether the target — stopped within 5 s, inside GitHub's 7.5 s between
+SIGINT and SIGTERM — is met.
 
 It reports figures, it asserts nothing: it always exits 0.
 """
@@ -23,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,14 +59,21 @@ def one_stop(config_path: str, signum: signal.Signals, slow: float) -> tuple[flo
     ]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stderr is not None
-    line = proc.stderr.readline()
-    if not line.startswith("slow step: "):
-        proc.communicate(timeout=120)
-        raise RuntimeError(f"the driver never reached its slow step: {line!r}")
+    seen = []
+    while not (line := proc.stderr.readline()).startswith("slow step: "):
+        seen.append(line)
+        if not line:
+            proc.communicate(timeout=120)
+            raise RuntimeError(f"the driver never reached its slow step: {''.join(seen)}")
     sent = time.perf_counter()
     proc.send_signal(signum)
     proc.communicate(timeout=120)
     return time.perf_counter() - sent, proc.returncode
+
+
+def reset(endpoint: str) -> None:
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
+    urllib.request.urlopen(request, timeout=10).close()
 
 
 def main() -> int:
@@ -77,12 +86,13 @@ def main() -> int:
     try:
         with tempfile.TemporaryDirectory() as work, pointing_at(server.endpoint):
             releases = build_releases(Path(work))
-            with stub_runner():
-                prepare_deploy(releases)
             rows = []
             for signum in (signal.SIGINT, signal.SIGTERM):
                 totals, codes = [], set()
                 for _ in range(options.runs):
+                    reset(server.endpoint)  # every run starts from dev on R1, nothing else
+                    with stub_runner():
+                        prepare_deploy(releases)
                     took, code = one_stop(releases.r1.config_path, signum, options.slow)
                     totals.append(took)
                     codes.add(code)
