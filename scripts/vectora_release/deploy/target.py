@@ -77,7 +77,9 @@ class Target:
         Functions receive the references and resolve them at run time with their own role
         (``vectora_core.parameters``): no secret value passes through the deploy. Each
         parameter is checked to exist (read without decryption), so a wrong name fails the
-        plan before any change. Returns values and the set of keys holding references.
+        plan before any change (a role that may not read it, e.g. the read-only one planning
+        before an approval, gets a warning instead). Returns values and the set of keys
+        holding references.
         """
         declared = declared or self.declared_env(functions)
         checked: set[str] = set()
@@ -88,11 +90,29 @@ class Target:
                 if value.startswith(SSM_PREFIX):
                     name = value[len(SSM_PREFIX) :]
                     if name not in checked:  # the SSM client is made only when needed
-                        _check_parameter(self.aws.ssm(self.spec.region), name, self.name, key)
+                        self._check_parameter(name, key)
                         checked.add(name)
                     references.add(key)
             out[function] = (values, frozenset(references))
         return out
+
+    def _check_parameter(self, name: str, key: str) -> None:
+        """The parameter exists (its value is not asked for: no decryption)."""
+        try:
+            self.aws.ssm(self.spec.region).get_parameter(Name=name, WithDecryption=False)
+        except ClientError as exc:
+            code = error_code(exc)
+            if code == "ParameterNotFound":
+                raise InputError(
+                    f"{self.name}: {key} refers to SSM parameter {name}, which does not exist",
+                    f"create it: aws ssm put-parameter --name {name} --type SecureString …",
+                ) from exc
+            if code not in ("AccessDenied", "AccessDeniedException"):
+                raise
+            self.progress(
+                f"warning: cannot check that SSM parameter {name} ({key}) exists ({code}); "
+                "the function resolves it when it runs"
+            )
 
     @contextlib.contextmanager
     def locked(self, purpose: str) -> Iterator[Heartbeat]:
@@ -172,16 +192,3 @@ def check_account(spec: EnvironmentSpec, aws: Aws) -> None:
             f"for {spec.name}",
             f"assume {spec.name}'s deploy role",
         )
-
-
-def _check_parameter(ssm: Any, name: str, env: str, key: str) -> None:
-    """The parameter exists (its value is not asked for: no decryption)."""
-    try:
-        ssm.get_parameter(Name=name, WithDecryption=False)
-    except ClientError as exc:
-        if error_code(exc) == "ParameterNotFound":
-            raise InputError(
-                f"{env}: {key} refers to SSM parameter {name}, which does not exist",
-                f"create it: aws ssm put-parameter --name {name} --type SecureString …",
-            ) from exc
-        raise
