@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from vectora_core import build_info
+from vectora_core import build_info, parameters
 from vectora_core.config import config_prefix
 from vectora_core.runtime import configure_logging, parse_event
 
@@ -72,12 +72,20 @@ def handle(
     step: Callable[[Any, dict[str, str]], dict[str, Any]],
     event: Any,
 ) -> dict[str, Any]:
-    """What every handler does: answer a health check, or check env and run its step."""
+    """What every handler does: answer a health check, or check env and run its step.
+
+    The step gets the required variables with their ``ssm:`` references resolved; other code
+    reads a secret through ``parameters.env_value``. A health check calls no other service,
+    so it resolves nothing.
+    """
     configure_logging()
     if is_healthcheck(event):
         return health_check(function, required)
     env = require_env(required)
     request = parse_event(event)
+    env = parameters.resolve_env(env)  # ssm: references → values, cached per container
+    for key, reference in parameters.references().items():  # every one must resolve: fail early
+        parameters.resolve(key, reference)
     logging.getLogger(function).info(
         "Run %s for %s on %s", function, request.client_id, request.run_date
     )

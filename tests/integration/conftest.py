@@ -122,6 +122,16 @@ class ReleaseBuilds:
             self._derived[key] = build_in(project, name)
         return self._derived[key]
 
+    def versioned(self, version: str) -> Built:
+        """R1 plus a commit setting VERSION to ``version`` (built at most once)."""
+        key = ("VERSION", version)
+        if key not in self._derived:
+            project = make_project(self.workdir / f"v{version}")
+            (project / "VERSION").write_text(f"{version}\n", encoding="utf-8")
+            git(project, "commit", "-q", "-am", f"release {version}")
+            self._derived[key] = build_in(project, f"v{version}")
+        return self._derived[key]
+
 
 @pytest.fixture(scope="module")
 def release_builds(tmp_path_factory: pytest.TempPathFactory) -> ReleaseBuilds:

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
-    from conftest import CliResult, Released
+    from conftest import Built, CliResult, Released
 
     Cli = Callable[..., CliResult]
 
@@ -213,3 +213,54 @@ def test_a_promotion_that_fails_validation_is_rolled_back(released: Released, cl
     )["CodeSha256"]
     assert code == r1.artifact("normalize-score-v2").code_sha256
     assert cli("drift", "--env", "stage").code == 0
+
+
+# -- no silent downgrade -------------------------------------------------------------------------
+def higher_version(released: Released, version: str) -> Built:
+    """R1's project with VERSION set to ``version`` in a new commit, built and published."""
+    built = released.builds.versioned(version)
+    released.publish(built)
+    return built
+
+
+def test_promoting_a_lower_version_is_refused_unless_allowed(released: Released, cli: Cli) -> None:
+    """Two tags close together: v0.2.0 reached stage first; v0.1.0's waiting job must not
+    silently put stage back on 0.1.0."""
+    newer = higher_version(released, "0.2.0")
+    released.target("stage")  # bootstrapped
+    validated_in_dev(released, cli, released.r1.manifest.commit)
+    validated_in_dev(released, cli, newer.manifest.commit)
+    ok(cli, "promote", "--from", "dev", "--to", "stage")
+    stage = released.target("stage")
+    assert stage.ledger.current().version == "0.2.0"
+
+    for extra in ((), ("--dry-run",)):
+        refused = cli(
+            "promote",
+            "--from",
+            "dev",
+            "--to",
+            "stage",
+            "--commit",
+            released.r1.manifest.commit,
+            *extra,
+        )
+        assert refused.code == 2, refused.err
+        assert "a downgrade" in refused.err and "runs 0.2.0+" in refused.err
+        assert "rollback --env stage --to 0.1.0" in refused.err
+        assert refused.calls.mutating == []
+    assert released.target("stage").ledger.current().version == "0.2.0"
+
+    allowed = ok(
+        cli,
+        "promote",
+        "--from",
+        "dev",
+        "--to",
+        "stage",
+        "--allow-downgrade",
+        "--commit",
+        released.r1.manifest.commit,
+    )
+    assert allowed["outcome"] == "succeeded"
+    assert released.target("stage").ledger.current().version == "0.1.0"

@@ -245,6 +245,7 @@ class Run:
         self.releases = releases
         self.calls = calls
         self.lease = releases.config.lock_lease_seconds
+        self.stale = releases.config.lock_stale_after_seconds
 
     @property
     def config_path(self) -> str:
@@ -299,7 +300,7 @@ class Run:
         if (not verdict.one_release or disagree) and not left:
             verdict.problems.append(f"live state neither recorded nor flagged: {disagree}")
         if t.ledger.read_lock() is not None:
-            try:  # what the next run meets before the lease expires (it exits 1: test_races)
+            try:  # what the next run meets while the heartbeat is fresh (exit 1: test_cancel)
                 t.ledger.release(t.ledger.acquire(self.lease, "check"))
                 verdict.problems.append("the lock of the killed run was taken before its lease")
             except LockHeldError as exc:
@@ -309,7 +310,7 @@ class Run:
             row = status_row(t)
             if row.get("latest_attempt", {}).get("outcome") != IN_PROGRESS:
                 verdict.problems.append(f"status does not show the interrupted run: {row}")
-        later = dt.timedelta(seconds=self.lease + 60)
+        later = dt.timedelta(seconds=self.stale + 1)  # its heartbeat is stale: taken over
         with stub_runner():
             report = self.command.follow_up(self.releases, self.target(lambda: utcnow() + later))
         verdict.recovered = list(getattr(report, "recovered", []))
@@ -317,9 +318,9 @@ class Run:
             verdict.problems.append(f"the next run did not report the interrupted record {left}")
 
     def _again(self, verdict: Verdict) -> None:
-        """The operator runs the command again (after the lease, if the lock was left)."""
+        """The operator runs the command again (once its heartbeat is stale, if a lock was left)."""
         if self.target().ledger.read_lock() is not None:
-            later = dt.timedelta(seconds=self.lease + 60)
+            later = dt.timedelta(seconds=self.stale + 1)
             with stub_runner():
                 self.command.follow_up(self.releases, self.target(lambda: utcnow() + later))
         again = run_cli(self.config_path, self.command.again)

@@ -1,15 +1,17 @@
-"""Secrets: an SSM SecureString reaches the Lambda configuration and nowhere else.
+"""Secrets: an SSM SecureString stays in SSM; functions resolve its reference at run time.
 
 ``release.yaml`` names the parameter (``API_TOKEN: ssm:/vectora-inbox/{env}/api-token``); the
-deploy resolves it. Every command an operator or a workflow runs is run with ``--json`` (job
-summaries on), and then every byte the tool wrote or printed is searched for the secret: its
-stdout and stderr, the job summaries, ``dist/``, every version of every object in every bucket
-(artifact store, ledger, config and data buckets). The one place it must be is the function's
-live configuration.
+deploy writes that reference, never the value, into the function's configuration, and the
+function (``vectora_core.parameters``) reads the parameter when it runs. Every command an
+operator or a workflow runs is run with ``--json`` (job summaries on), and then every byte the
+tool wrote or printed is searched for the secret: its stdout and stderr, the job summaries,
+``dist/``, every version of every object in every bucket (artifact store, ledger, config and
+data buckets), and the configuration of every version of every function. It is in none.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from pathlib import Path
@@ -82,8 +84,8 @@ def test_an_ssm_secret_is_used_and_never_written_or_shown(
     cli("build", "--out", str(project / "dist"))
     cli("publish", "--manifest", str(project / "dist" / "manifest.json"))
     cli("deploy", "--env", "dev", "--version", "0.1.0", "--dry-run")
-    cli("deploy", "--env", "dev", "--version", "0.1.0", "--validate")
-    cli("validate", "--env", "dev")
+    cli("deploy", "--env", "dev", "--version", "0.1.0", "--validate")  # e2e: ingest resolves it
+    cli("validate", "--env", "dev", "--e2e")
     cli("deploy", "--env", "stage", "--version", "0.1.0")
     cli("invoke", "--env", "dev", "--function", FUNCTION)
     cli("drift", "--env", "dev")
@@ -91,12 +93,25 @@ def test_an_ssm_secret_is_used_and_never_written_or_shown(
     cli("history", "--env", "dev")
     cli("diff", "dev", "stage")
 
-    # the secret reached Lambda, and only through the alias's configuration
-    for env, value in values.items():
+    # Lambda holds the reference, not the value
+    for env in values:
         t = target(config, env)
         resource = config.function_resource(FUNCTION, env)
         live = t.lam.get_function_configuration(FunctionName=resource, Qualifier=ALIAS)
-        assert live["Environment"]["Variables"]["API_TOKEN"] == value
+        assert (
+            live["Environment"]["Variables"]["API_TOKEN"] == f"ssm:/vectora-inbox/{env}/api-token"
+        )
+
+    # the function resolves it when it runs: without the parameter its run fails, naming it
+    ssm = dev.aws.ssm()
+    ssm.delete_parameter(Name="/vectora-inbox/dev/api-token")
+    broken = cli("validate", "--env", "dev", "--e2e", code=1)
+    assert "API_TOKEN: cannot read SSM parameter /vectora-inbox/dev/api-token" in broken.out
+    # rotated in SSM: no redeploy, no drift, and the next run uses the new value
+    rotated = f"tok-rotated-{secrets.token_hex(12)}"
+    ssm.put_parameter(Name="/vectora-inbox/dev/api-token", Value=rotated, Type="SecureString")
+    cli("drift", "--env", "dev")
+    cli("validate", "--env", "dev", "--e2e")
 
     # someone sets stage's token by hand: drift finds it, and shows neither value
     stage = target(config, "stage")
@@ -111,9 +126,13 @@ def test_an_ssm_secret_is_used_and_never_written_or_shown(
     stage.lam.update_alias(FunctionName=resource, Name=ALIAS, FunctionVersion=version)
     drifted = cli("drift", "--env", "stage", code=1)
     assert "env API_TOKEN" in drifted.out and "****" in drifted.out
+    assert "ssm:/vectora-inbox/stage/api-token" in drifted.out  # what it should hold
     cli("validate", "--env", "stage", code=1)
+    differ = cli("diff", "dev", "stage", code=1)  # references compared: stage's was changed
+    rows = {row["what"]: row for row in json.loads(differ.out)["rows"]}
+    assert rows[f"{FUNCTION} env API_TOKEN"]["stage"] == "changed"
 
-    secrets_ = [*values.values(), leaked]
+    secrets_ = [*values.values(), rotated]
     printed = "".join(r.out + r.err for r in runs)
     written = [p.read_bytes() for p in (project / "dist").rglob("*") if p.is_file()]
     written.append(summary.read_bytes())
@@ -124,15 +143,26 @@ def test_an_ssm_secret_is_used_and_never_written_or_shown(
     stored: list[bytes] = []
     for bucket in [b["Name"] for b in dev.s3.list_buckets()["Buckets"]]:
         stored += all_objects(dev.s3, bucket)
+    configurations = []  # every version of every function, in every environment
+    for env in values:
+        lam = target(config, env).lam
+        for function in lam.list_functions()["Functions"]:
+            versions = lam.list_versions_by_function(FunctionName=function["FunctionName"])
+            configurations += [str(v.get("Environment")) for v in versions["Versions"]]
+    assert len(configurations) >= 2 * 2 * len(config.functions)  # $LATEST and a version each
     for value in secrets_:
+        assert not [c for c in configurations if value in c]
         assert value not in printed
         assert not [b for b in written if value.encode() in b]
         assert not [b for b in stored if value.encode() in b]
+    # the token set by hand lives in stage's configuration (drift found it), nowhere we wrote
+    assert leaked not in printed and not [b for b in stored if leaked.encode() in b]
     assert summary.read_text(encoding="utf-8").strip()  # summaries were written, and searched
     figures.add(
         "secrets",
         f"{len(runs)} commands (--json, job summaries on); searched {len(printed):,} characters "
         f"of output, {len(written)} files written and {len(stored)} stored objects (every "
-        f"version): the SSM SecureString values appear 0 times, only in the Lambda "
-        f"configuration; drift shows a hand-set token as ****",
+        f"version) and {len(configurations)} function configurations: the SSM SecureString "
+        f"values appear 0 times (functions get ssm: references and resolve them at run time; "
+        f"a rotation needs no deploy); drift shows a hand-set token as ****",
     )

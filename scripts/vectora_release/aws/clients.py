@@ -48,6 +48,18 @@ class Aws:
         self._clients: dict[tuple[str, str], Any] = {}
         self._account: str | None = None
 
+    def detached(self) -> Aws:
+        """A factory over a new session (same profile and region) without this one's hooks.
+
+        For calls made at times of their own, not in a command's sequence: the lock heartbeat.
+        """
+        profile = self.session.profile_name
+        session = boto3.Session(
+            profile_name=profile if profile in self.session.available_profiles else None,
+            region_name=self.session.region_name,
+        )
+        return Aws(session, default_region=self.default_region)
+
     def client(self, service: str, region: str | None = None) -> Any:
         key = (service, region or self.default_region)
         if key not in self._clients:

@@ -115,11 +115,8 @@ def _snapshot(target: Target) -> dict[str, str]:
             elif key not in declared:
                 out[f"{fn} env {key}"] = "undeclared"
             else:
-                out[f"{fn} env {key}"] = (
-                    "as declared"
-                    if live[key] == declared[key] or declared[key].startswith("ssm:")
-                    else "changed"
-                )
+                # references are compared as references (never resolved): see env_findings
+                out[f"{fn} env {key}"] = "as declared" if live[key] == declared[key] else "changed"
     return out
 
 

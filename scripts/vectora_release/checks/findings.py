@@ -139,17 +139,21 @@ def function_findings(
 def env_findings(
     target: Target, function: str, subject: str, record: DeploymentRecord, conf: dict[str, Any]
 ) -> list[Finding]:
-    """Env vars added, removed or changed against the declared values; secrets masked."""
+    """Env vars added, removed or changed against the declared values.
+
+    ``ssm:`` references are compared as references (functions resolve them at run time, so a
+    rotated secret is no drift); a value that may be a secret is masked.
+    """
     state = record.functions.get(function)
-    declared = target.declared_env([function], {function: state.env if state else None})
-    values, secret = target.resolved_env([function], declared)[function]
-    declared = declared[function]
-    wanted = {**values, CONFIG_PREFIX_VAR: record.config_prefix or ""}
+    declared = target.declared_env([function], {function: state.env if state else None})[function]
+    wanted = {**declared, CONFIG_PREFIX_VAR: record.config_prefix or ""}
     live = (conf.get("Environment") or {}).get("Variables", {})
 
     def shown(key: str, value: str | None) -> str | None:
-        hidden = key in secret or is_secret_key(key) or declared.get(key, "").startswith(SSM_PREFIX)
-        return MASK if value is not None and hidden else value
+        if value is None or value.startswith(SSM_PREFIX):
+            return value  # a reference names where the secret is, not what it is
+        hidden = is_secret_key(key) or declared.get(key, "").startswith(SSM_PREFIX)
+        return MASK if hidden else value
 
     found = []
     for key in sorted(set(wanted) | set(live)):

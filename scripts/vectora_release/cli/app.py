@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from ..common.cancel import Cancellation
 from ..common.output import emit_json, say, table
 from ..config.model import ReleaseConfig, load_config
 from . import github
@@ -43,6 +44,7 @@ class App:
         verbose: int,
         wiring: Wiring | None = None,
         rerun: Callable[[list[str]], Any] | None = None,
+        cancel: Cancellation | None = None,
     ) -> None:
         self.config_path = Path(config_path)
         self.as_json = as_json
@@ -50,6 +52,8 @@ class App:
         self.wiring = wiring or Wiring()
         # Runs the command line again in this process (the demo's steps), same wiring.
         self.rerun = rerun
+        # Stop requests (the CLI's signal handlers set them), shared by every target.
+        self.cancel = cancel or Cancellation()
         self._config: ReleaseConfig | None = None
         self._aws: Any = None
 
@@ -82,7 +86,9 @@ class App:
 
         spec = self.config.env(env)
         aws = self.aws
-        return Target(self.config, spec, aws, progress=self.progress, runner=self.runner())
+        return Target(
+            self.config, spec, aws, progress=self.progress, runner=self.runner(), cancel=self.cancel
+        )
 
     def runner(self) -> Callable[..., Any] | None:
         """How checks run functions: the wiring's, else the local runner on the embedded AWS."""

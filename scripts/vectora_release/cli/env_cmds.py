@@ -1,4 +1,5 @@
-"""Commands that set up and change one environment: bootstrap, deploy, status, history."""
+"""Commands that set up and change one environment: bootstrap, deploy, status, history,
+unlock."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from ..deploy.pipeline import deploy_release, executor_for
 from ..deploy.release import resolve_release
 from ..ops.bootstrap import bootstrap as run_bootstrap
 from ..ops.status import history_table, status_row, status_table
+from ..ops.unlock import unlock as run_unlock
 from .app import App, finish_deploy, global_options, pass_app
 
 
@@ -122,3 +124,27 @@ def history(app: App, env: str, limit: int) -> None:
     if not records:
         say(f"{env}: no deployment recorded yet")
     app.output([r.to_dict() for r in records], history_table(records) if records else None)
+
+
+# -- unlock ---------------------------------------------------------------------------------
+@click.command()
+@click.option("--env", "env", required=True, help="Environment whose lock to free.")
+@click.option("--reason", required=True, help="Why (recorded in the ledger with who).")
+@click.option("--force", is_flag=True, help="Free it even though its heartbeat is fresh.")
+@global_options
+@pass_app
+def unlock(app: App, env: str, reason: str, force: bool) -> None:
+    """Free ENV's lock by hand; who and why are recorded in the ledger.
+
+    Refused (exit 1) while the holder's heartbeat is fresh, unless --force. Not needed after
+    a crash: a lock whose heartbeat is stale is taken over by the next deploy, promote or
+    rollback, which repairs what its holder left. After an unlock, that next run repairs too.
+    """
+    report = run_unlock(app.target(env), reason, force)
+    if report.outcome == "not_locked":
+        human = f"{env} is not locked: nothing to do"
+    else:
+        freed = report.freed or {}
+        why = report.stale or "forced while its heartbeat was fresh"
+        human = f"{env}: freed the lock of {freed.get('owner')} ({why}); recorded {report.entry}"
+    app.output(report.to_dict(), human)

@@ -11,14 +11,17 @@ from __future__ import annotations
 import contextlib
 import importlib
 import io
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 
 import click
 
 from .. import __version__
+from ..common.cancel import Cancellation
 from ..common.errors import InternalError, ReleaseError
 from ..common.output import emit_json, say
 from . import github
@@ -34,6 +37,7 @@ COMMANDS = {
     "deploy": "env_cmds:deploy",
     "status": "env_cmds:status",
     "history": "env_cmds:history",
+    "unlock": "env_cmds:unlock",
     "promote": "ops_cmds:promote",
     "validate": "ops_cmds:validate",
     "rollback": "ops_cmds:rollback",
@@ -96,21 +100,25 @@ def cli(ctx: click.Context, config_path: str, as_json: bool, verbose: int) -> No
     """
     wiring = ctx.meta.get("vectora_release.wiring")
     rerun = partial(run_cli, wiring=wiring, capture_err=False)
-    ctx.obj = App(config_path, as_json, verbose, wiring, rerun)
+    cancel = ctx.meta.get("vectora_release.cancel")
+    ctx.obj = App(config_path, as_json, verbose, wiring, rerun, cancel)
 
 
 def main(argv: Sequence[str] | None = None, wiring: Wiring | None = None) -> int:
     """Run the command line; return its exit code (the one place errors become exit codes)."""
     args = list(sys.argv[1:] if argv is None else argv)
     verbose = any(a in ("-v", "-vv", "--verbose") for a in args)
+    cancel = Cancellation()
     try:
         with cli.make_context("vectora-release", list(args)) as ctx:  # click consumes it
             ctx.meta["vectora_release.wiring"] = wiring
-            code = cli.invoke(ctx)
+            ctx.meta["vectora_release.cancel"] = cancel
+            with stop_on_signals(cancel):
+                code = cli.invoke(ctx)
     except click.exceptions.Exit as exc:  # --help, --version
         return exc.exit_code
-    except click.exceptions.Abort:
-        say("aborted")
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        say("interrupted (no environment lock was held; running the command again completes it)")
         return 130
     except click.ClickException as exc:
         exc.show()
@@ -129,6 +137,33 @@ def main(argv: Sequence[str] | None = None, wiring: Wiring | None = None) -> int
         github.annotate_error(f"internal error: {type(exc).__name__}: {exc}")
         return InternalError.exit_code
     return code if isinstance(code, int) else 0
+
+
+@contextlib.contextmanager
+def stop_on_signals(cancel: Cancellation) -> Iterator[None]:
+    """SIGINT and SIGTERM stop the command: at once, or at the next step boundary.
+
+    While the core holds a lock (``cancel.deferring``), a signal only asks the run to stop;
+    the run puts every alias back, closes its record ``interrupted`` and releases the lock
+    (``docs/reliability.md``). Elsewhere nothing is being changed and the command stops at
+    once (KeyboardInterrupt, exit 130). The previous handlers come back afterwards.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread receives signals
+        return
+
+    def handle(signum: int, _frame: object) -> None:
+        name = signal.Signals(signum).name
+        if not cancel.deferring:
+            raise KeyboardInterrupt(name)
+        cancel.request(f"{name} received")
+
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _report_what_was_done(exc: ReleaseError, as_json: bool) -> None:

@@ -33,13 +33,21 @@ from .app import App, finish_deploy, global_options, pass_app
     "validation in --from) instead of the one --from runs now.",
 )
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
+@click.option(
+    "--allow-downgrade",
+    is_flag=True,
+    help="Promote even if --to runs a higher version (rollback is the usual way down).",
+)
 @global_options
 @pass_app
-def promote(app: App, source: str, dest: str, commit: str | None, dry_run: bool) -> None:
+def promote(
+    app: App, source: str, dest: str, commit: str | None, dry_run: bool, allow_downgrade: bool
+) -> None:
     """Deploy exactly the release validated in --from to --to, then validate it there.
 
     Refused (exit 2) unless the release passed validation in --from (and the approval chain of
-    release.yaml allows it); refused (exit 1) when --from drifted from its ledger record.
+    release.yaml allows it), and when its version is lower than the one --to runs (unless
+    --allow-downgrade); refused (exit 1) when --from drifted from its ledger record.
     --to is validated with e2e metrics compared to --from and rolled back on failure (exit 1).
     """
     dest_target = app.target(dest)
@@ -51,6 +59,7 @@ def promote(app: App, source: str, dest: str, commit: str | None, dry_run: bool)
         upstream,
         commit=commit,
         executor=executor_for(dest_target, dry_run),
+        allow_downgrade=allow_downgrade,
     )
     finish_deploy(app, report)
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from .cancel import Cancellation
 from .clock import Clock, iso, utcnow
 from .digest import b64_to_hex, code_sha256, hex_to_b64, sha256_hex, tree_sha256
 from .errors import (
     BuildError,
+    CancelledError,
     CheckFailedError,
     ConfigError,
     DeployFailedError,
@@ -25,6 +27,8 @@ from .output import emit_json, markdown_table, say, table
 
 __all__ = [
     "BuildError",
+    "Cancellation",
+    "CancelledError",
     "CheckFailedError",
     "Clock",
     "ConfigError",

@@ -74,6 +74,14 @@ class DeployFailedError(CheckFailedError):
     """A deploy failed; the environment was restored to its previous release."""
 
 
+class CancelledError(DeployFailedError):
+    """The run was asked to stop (SIGINT, SIGTERM) and stopped at a step boundary.
+
+    A deploy, promote or rollback has put every alias back on its previous version and closed
+    its record ``interrupted``; the lock is released.
+    """
+
+
 class DriftError(CheckFailedError):
     """Live state differs from what the ledger says was deployed."""
 

@@ -104,6 +104,10 @@ class ReleaseConfig:
     tolerance: float
     e2e: E2eSpec
     lock_lease_seconds: int
+    # A lock whose heartbeat is older than this is taken over (its holder is gone); the
+    # holder renews it every lock_heartbeat_seconds (docs/architecture.md, "Lock").
+    lock_stale_after_seconds: int = 60
+    lock_heartbeat_seconds: int = 5
     environments: dict[str, EnvironmentSpec] = field(default_factory=dict)
 
     @property
@@ -186,13 +190,7 @@ def parse_config(data: Any, path: Path, display: str = "release.yaml") -> Releas
         contract_required=_parse_contract(r, section("contract", {"required"})),
         tolerance=float(r.get(validation, "tolerance", (int, float), "validation", default=0.05)),
         e2e=_parse_e2e(r, r.get(validation, "e2e", dict, "validation")),
-        lock_lease_seconds=r.get(
-            section("lock", {"lease_seconds"}, optional=True),
-            "lease_seconds",
-            int,
-            "lock",
-            default=900,
-        ),
+        **_parse_lock(r, section("lock", set(LOCK_DEFAULTS), optional=True)),
     )
     shared = _parse_variables(
         r, r.get(top, "variables", dict, "(top level)", default={}), "variables"
@@ -209,6 +207,22 @@ def _section(
     """A top-level mapping of release.yaml with only ``allowed`` keys ({} when optional)."""
     value = r.get(top, key, dict, "(top level)", **({"default": {}} if optional else {}))
     return r.mapping(value, key, allowed)
+
+
+LOCK_DEFAULTS = {"lease_seconds": 900, "stale_after_seconds": 60, "heartbeat_seconds": 5}
+
+
+def _parse_lock(r: Reader, lock: dict[str, Any]) -> dict[str, int]:
+    """``lock``: lease, staleness and heartbeat period; a heartbeat must beat well within both."""
+    values = {key: r.get(lock, key, int, "lock", default=d) for key, d in LOCK_DEFAULTS.items()}
+    for key, value in values.items():
+        if value < 1:
+            raise r.fail(f"lock.{key}", "must be a positive number of seconds")
+    if values["heartbeat_seconds"] * 3 > values["stale_after_seconds"]:
+        raise r.fail("lock.heartbeat_seconds", "must be at most a third of stale_after_seconds")
+    if values["stale_after_seconds"] > values["lease_seconds"]:
+        raise r.fail("lock.stale_after_seconds", "must not exceed lease_seconds")
+    return {f"lock_{key}": value for key, value in values.items()}
 
 
 def _parse_contract(r: Reader, contract: dict[str, Any]) -> tuple[str, ...]:

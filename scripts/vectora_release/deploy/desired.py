@@ -35,7 +35,7 @@ class FunctionSpecD:
     sha256: str
     code_sha256: str
     config: FunctionConfiguration
-    secret_keys: frozenset[str]
+    secret_keys: frozenset[str]  # keys holding ssm: references (resolved by the function)
     reserved_concurrency: int | None
     tags: Mapping[str, str]
     declared_env: Mapping[str, str] = field(default_factory=dict)  # ssm: refs unresolved
@@ -97,7 +97,7 @@ def desired_state(
     env: EnvironmentSpec,
     manifest: Manifest,
     artifacts: Mapping[str, bytes],
-    resolved_env: Mapping[str, tuple[dict[str, str], frozenset[str]]],
+    checked_env: Mapping[str, tuple[dict[str, str], frozenset[str]]],
     config_prefix: str,
     declared_env: Mapping[str, Mapping[str, str]] | None = None,
 ) -> DesiredState:
@@ -115,7 +115,7 @@ def desired_state(
     functions = []
     for name, record in sorted(manifest.functions.items()):
         artifact = manifest.artifact(name)
-        values, secret_keys = resolved_env[name]
+        values, secret_keys = checked_env[name]
         env_vars = {**values, CONFIG_PREFIX_VAR: config_prefix}
         functions.append(
             FunctionSpecD(

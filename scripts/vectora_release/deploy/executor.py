@@ -10,8 +10,9 @@ from typing import Any, Protocol
 
 from ..aws.lambda_ import move_alias
 from ..build.manifest import Manifest
+from ..common.cancel import Cancellation
 from ..common.digest import code_sha256, hex_to_b64
-from ..common.errors import IntegrityError
+from ..common.errors import CancelledError, IntegrityError
 from ..store.artifacts import ArtifactStore
 from .desired import DesiredState, FunctionSpecD
 from .steps import (
@@ -92,14 +93,19 @@ class AwsExecutor:
         iam: Any,
         progress: Progress | None = None,
         waiter_delay: int = 2,
+        cancel: Cancellation | None = None,
     ) -> None:
         self.lam, self.s3, self.iam = lam, s3, iam
         self.progress = progress or (lambda _msg: None)
         self.waiter_delay = waiter_delay
+        self.cancel = cancel or Cancellation()
 
     def run(self, plan: Plan, desired: DesiredState) -> ApplyResult:
         result = ApplyResult(layer_arns=dict(plan.layer_arns))
         for index, step in enumerate(plan.steps):
+            if self.cancel.requested:  # the step boundary: stop before the next change
+                stop = CancelledError(f"stopped before {step.describe()}: {self.cancel.reason}")
+                raise ApplyError(step, stop, result)
             self._announce(plan.steps, index)
             try:
                 self._apply(step, desired, result)

@@ -8,7 +8,8 @@ The pipeline, as ``docs/architecture.md`` tells it:
    repaired (``recovery``), and the plan is made again under the lock;
 4. a ledger record is opened ``in_progress`` before the first change;
 5. the executor applies the plan; on a failed step every alias goes back, the record is
-   closed ``failed`` (exit 1);
+   closed ``failed`` (exit 1); on a stop request (SIGINT, SIGTERM: ``Target.cancel``) at the
+   next step boundary the same happens and the record is closed ``interrupted`` (exit 1);
 6. the validator checks what now runs; on failure every alias goes back, the record is
    closed ``rolled_back`` (exit 1);
 7. the record is closed ``succeeded`` and made current; the lock is released.
@@ -22,16 +23,18 @@ from functools import partial
 from typing import Any, Protocol
 
 from ..build.manifest import Manifest
-from ..common.errors import CheckFailedError, DeployFailedError, ReleaseError
+from ..common.errors import CancelledError, CheckFailedError, DeployFailedError, ReleaseError
 from ..store.artifacts import VerifiedArtifacts
 from ..store.ledger import (
     FAILED,
+    INTERRUPTED,
     ROLLED_BACK,
     SUCCEEDED,
     DeploymentRecord,
     FunctionState,
     LayerState,
 )
+from ..store.lock import Heartbeat
 from . import recovery
 from .desired import DesiredState
 from .executor import ApplyError, ApplyResult, AwsExecutor, DisplayOnlyExecutor, Executor
@@ -92,7 +95,9 @@ def execute(
     try:
         return run.go()
     except ReleaseError as exc:
-        if report.outcome not in (FAILED, ROLLED_BACK):
+        if isinstance(exc, CancelledError):
+            report.outcome = INTERRUPTED
+        elif report.outcome not in (FAILED, ROLLED_BACK):
             report.outcome = FAILED if report.record_id else "refused"
         exc.report = report.to_dict()
         raise
@@ -109,6 +114,7 @@ class _Run:
     report: DeployReport
     validator: Validator | None
     provenance: tuple[str | None, str | None, str | None]  # from_env, reason, undoes
+    heartbeat: Heartbeat | None = None
 
     def go(self) -> DeployReport:
         desired, plan = self._plan()
@@ -118,12 +124,8 @@ class _Run:
         if plan.empty and self.validator is None and self._nothing_to_record():
             self.report.outcome = "up_to_date"
             return self.report
-        ledger = self.target.ledger
-        lock = ledger.acquire(self.target.config.lock_lease_seconds, self._purpose())
-        try:
+        with self.target.locked(self._purpose()) as self.heartbeat:
             return self._locked()
-        finally:
-            self.target.release_lock(lock)
 
     def _plan(self) -> tuple[DesiredState, Plan]:
         desired, plan = self.planner()
@@ -148,6 +150,7 @@ class _Run:
         if plan.empty and _is_current(current, self.manifest):
             assert current is not None
             return self._up_to_date(current)
+        self.target.cancel.check(f"changing {self.target.name}")  # nothing changed yet
         record = self._open(desired, plan)
         result = self._apply(record, desired, plan)
         try:
@@ -207,6 +210,8 @@ class _Run:
             return self.executor.run(plan, desired)
         except ApplyError as exc:
             record.steps_done = list(exc.result.steps_done)
+            if isinstance(exc.cause, CancelledError):
+                self._stop(record, exc.cause)
             self._restore(record, FAILED, str(exc))
             raise DeployFailedError(
                 f"{self.report.kind} of {self.manifest.release_id} to {self.target.name} failed "
@@ -222,6 +227,7 @@ class _Run:
         _fill_record(record, desired, plan, result)
         if plan.empty:
             record.steps_done.append("live already ran this release; recorded it")
+        self._check_cancel(record, "validation")
         if self.validator is not None:
             outcome = self.validator(self.target, record, self.manifest)
             record.validation = self.report.validation = outcome.to_dict()
@@ -234,7 +240,33 @@ class _Run:
                     "every alias is back on its previous version; "
                     f"see history --env {self.target.name}",
                 )
+        self._check_cancel(record, "the commit")
         self.target.ledger.close(record, SUCCEEDED)
+
+    def _check_cancel(self, record: DeploymentRecord, where: str) -> None:
+        try:
+            self.target.cancel.check(where)
+        except CancelledError as exc:
+            self._stop(record, exc)
+
+    def _stop(self, record: DeploymentRecord, exc: CancelledError) -> None:
+        """A stop request at a step boundary: every alias back, record ``interrupted``.
+
+        When another run took the lock over meanwhile (this one stalled past the staleness
+        limit), that run repairs: this one changes nothing more and only says so.
+        """
+        env = self.target.name
+        if self.heartbeat is not None and self.heartbeat.lost:
+            raise CancelledError(
+                f"{self.report.kind} of {self.manifest.release_id} to {env} stopped: {exc}",
+                f"the run holding the lock now repairs it; see history --env {env}",
+            ) from exc
+        self._restore(record, INTERRUPTED, str(exc))
+        raise CancelledError(
+            f"{self.report.kind} of {self.manifest.release_id} to {env} {exc}",
+            f"every alias is back on its previous version, the lock is released; "
+            f"run it again when ready (see history --env {env})",
+        ) from exc
 
     def _restore(self, record: DeploymentRecord, outcome: str, error: str) -> None:
         """Every alias back where the record says it was, then the record closed."""
@@ -278,7 +310,12 @@ def executor_for(target: Target, dry_run: bool = False) -> Executor:
     if dry_run:
         return DisplayOnlyExecutor()
     return AwsExecutor(
-        target.lam, target.s3, target.aws.iam(), target.progress, target.waiter_delay
+        target.lam,
+        target.s3,
+        target.aws.iam(),
+        target.progress,
+        target.waiter_delay,
+        cancel=target.cancel,
     )
 
 

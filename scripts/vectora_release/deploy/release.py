@@ -77,7 +77,7 @@ def release_planner(
             )
         prefix, bundle_live = _choose_config_prefix(target, manifest, artifacts, functions)
         declared = target.declared_env(sorted(manifest.functions), recorded_env)
-        resolved = target.resolved_env(sorted(manifest.functions), declared)
+        resolved = target.checked_env(sorted(manifest.functions), declared)
         desired = desired_state(
             target.config, target.spec, manifest, artifacts, resolved, prefix, declared
         )

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..aws.clients import Aws, BotoCoreError, ClientError, error_code
+from ..common.cancel import Cancellation
 from ..common.clock import Clock, utcnow
 from ..common.errors import InputError
 from ..config.model import SSM_PREFIX, EnvironmentSpec, ReleaseConfig
 from ..store.artifacts import ArtifactStore
 from ..store.ledger import Ledger
-from ..store.lock import Lock
+from ..store.lock import Heartbeat, Lock, LockFile
 
 Progress = Callable[[str], None]
 # How the checks run a function's deployed code: ``runner(target, view, event, manifest)``
@@ -32,6 +34,8 @@ class Target:
     progress: Progress = field(default=lambda _msg: None)
     waiter_delay: int = 2
     runner: FunctionRunner | None = None
+    # A stop request (SIGINT/SIGTERM, turned into it by the CLI), honoured at step boundaries.
+    cancel: Cancellation = field(default_factory=Cancellation)
 
     def __post_init__(self) -> None:
         check_account(self.spec, self.aws)
@@ -65,39 +69,111 @@ class Target:
             for fn in functions
         }
 
-    def resolved_env(
+    def checked_env(
         self, functions: list[str], declared: Mapping[str, Mapping[str, str]] | None = None
     ) -> dict[str, tuple[dict[str, str], frozenset[str]]]:
-        """Declared env values per function with ``ssm:`` references resolved.
+        """Declared env values per function, ``ssm:`` references kept as they are.
 
-        Returns values and the set of keys whose values are secrets (never to be shown).
+        Functions receive the references and resolve them at run time with their own role
+        (``vectora_core.parameters``): no secret value passes through the deploy. Each
+        parameter is checked to exist (read without decryption), so a wrong name fails the
+        plan before any change (a role that may not read it, e.g. the read-only one planning
+        before an approval, gets a warning instead). Returns values and the set of keys
+        holding references.
         """
         declared = declared or self.declared_env(functions)
-        cache: dict[str, str] = {}
+        checked: set[str] = set()
         out = {}
         for function in functions:
-            values, secret = {}, set()
-            for key, value in declared[function].items():
+            values, references = dict(declared[function]), set()
+            for key, value in values.items():
                 if value.startswith(SSM_PREFIX):
                     name = value[len(SSM_PREFIX) :]
-                    if name not in cache:  # the SSM client is made only when needed
-                        ssm = self.aws.ssm(self.spec.region)
-                        cache[name] = _ssm_value(ssm, name, self.name, key)
-                    values[key] = cache[name]
-                    secret.add(key)
-                else:
-                    values[key] = value
-            out[function] = (values, frozenset(secret))
+                    if name not in checked:  # the SSM client is made only when needed
+                        self._check_parameter(name, key)
+                        checked.add(name)
+                    references.add(key)
+            out[function] = (values, frozenset(references))
         return out
 
+    def _check_parameter(self, name: str, key: str) -> None:
+        """The parameter exists (its value is not asked for: no decryption)."""
+        try:
+            self.aws.ssm(self.spec.region).get_parameter(Name=name, WithDecryption=False)
+        except ClientError as exc:
+            code = error_code(exc)
+            if code == "ParameterNotFound":
+                raise InputError(
+                    f"{self.name}: {key} refers to SSM parameter {name}, which does not exist",
+                    f"create it: aws ssm put-parameter --name {name} --type SecureString …",
+                ) from exc
+            if code not in ("AccessDenied", "AccessDeniedException"):
+                raise
+            self.progress(
+                f"warning: cannot check that SSM parameter {name} ({key}) exists ({code}); "
+                "the function resolves it when it runs"
+            )
+
+    @contextlib.contextmanager
+    def locked(self, purpose: str) -> Iterator[Heartbeat]:
+        """Hold the environment's lock, its heartbeat beating, for the block; then release it.
+
+        A stale lock (its holder is gone) is taken over, with a warning; the caller repairs
+        what its holder left (``recovery.recover_interrupted``). Signals received inside are
+        deferred to the run's next step boundary (:class:`Cancellation`). Yields the
+        heartbeat, whose ``lost`` says whether another run took the lock over meanwhile.
+        """
+        config = self.config
+        with self.cancel.deferring_section():
+            self.cancel.check(f"taking the lock of {self.name}")
+            lock = self.ledger.acquire(
+                config.lock_lease_seconds, purpose, config.lock_stale_after_seconds
+            )
+            if lock.took_over is not None:
+                why = lock.took_over.stale(self.clock(), config.lock_stale_after_seconds)
+                self.progress(
+                    f"warning: took over the lock of {self.name} from {lock.took_over.owner} "
+                    f"({why or 'released meanwhile'}); repairing what it left first"
+                )
+            beat = Heartbeat(
+                self._heartbeat_lockfile(),
+                lock,
+                config.lock_lease_seconds,
+                config.lock_heartbeat_seconds,
+                on_lost=self.cancel.request,
+            ).start()
+            try:
+                yield beat
+            finally:
+                beat.stop()
+                if not beat.lost:
+                    self.release_lock(lock)
+
+    def _heartbeat_lockfile(self) -> Callable[[], LockFile]:
+        """The lock object through clients of its own (made at the first beat).
+
+        The heartbeat writes at times of its own, from another thread: its calls stay out of
+        the command's sequence of calls (counted, and faulted, by the reliability tests).
+        """
+        clients: list[Any] = []
+
+        def lockfile() -> LockFile:
+            if not clients:
+                clients.append(self.aws.detached().s3(self.spec.region))
+            ledger = self.ledger
+            return LockFile(clients[0], ledger.bucket, ledger.lock_key, self.name, self.clock)
+
+        return lockfile
+
     def release_lock(self, lock: Lock) -> None:
-        """Drop the lock. If that fails the run's outcome stands: say so; the lease frees it."""
+        """Drop the lock. If that fails the run's outcome stands: say so; it goes stale."""
         try:
             self.ledger.release(lock)
         except (ClientError, BotoCoreError) as exc:
             self.progress(
                 f"warning: could not release the lock of {self.name} ({exc}); "
-                f"it expires at {lock.expires_at}"
+                f"it is taken over once its heartbeat is {self.config.lock_stale_after_seconds} s "
+                "old, or: vectora-release unlock"
             )
 
 
@@ -116,15 +192,3 @@ def check_account(spec: EnvironmentSpec, aws: Aws) -> None:
             f"for {spec.name}",
             f"assume {spec.name}'s deploy role",
         )
-
-
-def _ssm_value(ssm: Any, name: str, env: str, key: str) -> str:
-    try:
-        return ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
-    except ClientError as exc:
-        if error_code(exc) == "ParameterNotFound":
-            raise InputError(
-                f"{env}: {key} refers to SSM parameter {name}, which does not exist",
-                f"create it: aws ssm put-parameter --name {name} --type SecureString …",
-            ) from exc
-        raise

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..deploy import recovery
 from ..deploy.desired import recorded_sha256
 from ..deploy.live import read_function
 from ..deploy.target import Target
@@ -32,12 +33,10 @@ def gc(target: Target, keep: int = 5, dry_run: bool = False) -> GcReport:
     """
     if dry_run:
         return _sweep(target, keep, dry_run)
-    ledger = target.ledger
-    lock = ledger.acquire(target.config.lock_lease_seconds, f"gc --keep {keep}")
-    try:
+    with target.locked(f"gc --keep {keep}") as beat:
+        if beat.lock.took_over is not None:  # its holder is gone: repair before sweeping
+            recovery.recover_interrupted(target)
         return _sweep(target, keep, dry_run)
-    finally:
-        target.release_lock(lock)
 
 
 def _sweep(target: Target, keep: int, dry_run: bool) -> GcReport:
@@ -71,6 +70,7 @@ def _sweep(target: Target, keep: int, dry_run: bool) -> GcReport:
                     continue
                 report.deleted.append(label)
                 if not dry_run:
+                    target.cancel.check(f"deleting {label}")  # each delete stands alone
                     lam.delete_function(FunctionName=live.resource, Qualifier=number)
         wanted_layers.update(live.latest.config.layers if live.latest else ())
     for layer in target.config.layers:
@@ -84,6 +84,7 @@ def _sweep(target: Target, keep: int, dry_run: bool) -> GcReport:
                     continue
                 report.deleted.append(arn)
                 if not dry_run:
+                    target.cancel.check(f"deleting {arn}")
                     lam.delete_layer_version(LayerName=resource, VersionNumber=item["Version"])
     return report
 

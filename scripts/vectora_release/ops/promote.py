@@ -6,6 +6,7 @@ from ..build.manifest import Manifest
 from ..checks.findings import all_findings, manifest_of
 from ..checks.validate import make_validator
 from ..common.errors import DriftError, PromotionError
+from ..config.versioning import parse as parse_version
 from ..deploy.executor import Executor
 from ..deploy.pipeline import DeployReport, execute, executor_for
 from ..deploy.release import check_upstream, release_planner
@@ -21,6 +22,7 @@ def promote(
     *,
     commit: str | None = None,
     executor: Executor | None = None,
+    allow_downgrade: bool = False,
 ) -> DeployReport:
     """Deploy ``source``'s validated release to ``dest`` (byte-identical).
 
@@ -29,7 +31,8 @@ def promote(
     release did not pass validation in ``source``, or passed it without the e2e run whose
     metrics ``dest`` is compared to; refused (exit 1) when ``source`` runs it but drifted from
     its record. ``dest`` is validated against the metrics ``source`` recorded for it and
-    rolled back automatically when that fails.
+    rolled back automatically when that fails. Refused (exit 2) when the release's version is
+    lower than the one ``dest`` runs, unless ``allow_downgrade``: rollback is the way down.
 
     When ``dest`` has its own artifact bucket the release is first copied there server side
     (every digest verified, before any lock or record); the plan is made from ``source``'s
@@ -38,6 +41,8 @@ def promote(
     executor = executor or executor_for(dest)
     record = _validated_release(source, dest, commit)
     manifest = manifest_of(source, record)
+    if not allow_downgrade:
+        _check_not_a_downgrade(dest, record)
     _check_not_drifted(source, record, manifest)
     check_upstream(dest, manifest, upstream)  # before anything is copied
     copy = _copy_step(source, dest, manifest)
@@ -74,6 +79,20 @@ def _validated_release(source: Target, dest: Target, commit: str | None) -> Depl
             f"run: vectora-release validate --env {source.name} --e2e",
         )
     return record
+
+
+def _check_not_a_downgrade(dest: Target, record: DeploymentRecord) -> None:
+    """A promotion never lowers the version ``dest`` runs (two tags close together)."""
+    current = dest.ledger.current()
+    if current is None:
+        return
+    if parse_version(record.version, "release") < parse_version(current.version, dest.name):
+        raise PromotionError(
+            f"refusing to promote {record.release_id} to {dest.name}: it runs "
+            f"{current.release_id}, a higher version (a downgrade)",
+            f"to go back on purpose: vectora-release rollback --env {dest.name} "
+            f"--to {record.version}, or promote with --allow-downgrade",
+        )
 
 
 def _check_not_drifted(source: Target, record: DeploymentRecord, manifest: Manifest) -> None:

@@ -43,6 +43,15 @@ def status_row(target: Target) -> dict[str, Any]:
             validated=validation_label(current),
             record=current.id,
         )
+    lock = ledger.read_lock()
+    if lock is not None:  # who holds it, and whether the next run would take it over
+        row["lock"] = {
+            "owner": lock.owner,
+            "acquired_at": lock.acquired_at,
+            "heartbeat_at": lock.heartbeat_at,
+            "expires_at": lock.expires_at,
+            "stale": lock.stale(target.clock(), target.config.lock_stale_after_seconds),
+        }
     if latest is not None and (current is None or latest.id != current.id):
         row["latest_attempt"] = {
             "id": latest.id,
@@ -72,6 +81,15 @@ def status_table(rows: list[dict[str, Any]]) -> str:
         for r in rows
         if "latest_attempt" in r
     ]
+    for r in rows:
+        if "lock" in r:
+            lock = r["lock"]
+            state = f"stale: {lock['stale']}" if lock["stale"] else "held"
+            beat = lock["heartbeat_at"] or "none"
+            notes.append(
+                f"  {r['env']}: locked by {lock['owner']} since {lock['acquired_at']} "
+                f"(heartbeat {beat}; {state})"
+            )
     return "\n".join([text, *notes])
 
 

@@ -5,6 +5,7 @@ Layout (in the environment's artifact bucket)::
     ledger/<env>/records/<id>.json   one record per deploy, promote or rollback
     ledger/<env>/current.json        → the record of what is live
     ledger/<env>/lock.json           the deploy lock (see ``lock.py``)
+    ledger/<env>/unlocks/<id>.json   who freed the lock by hand, and why (``unlock``)
 """
 
 from __future__ import annotations
@@ -192,6 +193,13 @@ class Ledger:
         record.outcome = outcome
         self.save(record)
 
+    def save_unlock(self, entry: dict[str, Any]) -> str:
+        """Write an ``unlock`` entry (who freed the lock by hand, and why); returns its key."""
+        key = f"{self.base}unlocks/{entry['id']}.json"
+        body = dumps_json({**entry, "schema_version": SCHEMA_VERSION})
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/json")
+        return key
+
     # -- lock (see :mod:`.lock`) --------------------------------------------------------------
     @property
     def lock_key(self) -> str:
@@ -204,9 +212,9 @@ class Ledger:
     def read_lock(self) -> Lock | None:
         return self.lock.read()
 
-    def acquire(self, lease_seconds: int, purpose: str) -> Lock:
-        """Take the lock, or take over an expired one; LockHeldError when someone holds it."""
-        return self.lock.acquire(lease_seconds, f"{actor()} ({purpose})")
+    def acquire(self, lease_seconds: int, purpose: str, stale_after_seconds: int = 60) -> Lock:
+        """Take the lock, or take over a stale one; LockHeldError when someone holds it."""
+        return self.lock.acquire(lease_seconds, f"{actor()} ({purpose})", stale_after_seconds)
 
     def release(self, lock: Lock) -> None:
         """Drop the lock if it is still ours (never someone else's)."""

@@ -288,3 +288,29 @@ def test_errors_name_the_file_they_come_from(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     assert caught.value.message.startswith("release-staging.yaml: functions.ingest-v2.memory: ")
+
+
+def test_lock_settings_default_and_are_read() -> None:
+    data = base()
+    data.pop("lock", None)
+    config = parse(data)
+    assert (config.lock_lease_seconds, config.lock_stale_after_seconds) == (900, 60)
+    assert config.lock_heartbeat_seconds == 5
+    data["lock"] = {"lease_seconds": 1200, "stale_after_seconds": 90, "heartbeat_seconds": 10}
+    config = parse(data)
+    assert (config.lock_lease_seconds, config.lock_stale_after_seconds) == (1200, 90)
+    assert config.lock_heartbeat_seconds == 10
+
+
+@pytest.mark.parametrize(
+    ("lock", "where"),
+    [
+        ({"heartbeat_seconds": 30}, "lock.heartbeat_seconds"),  # > a third of 60 s
+        ({"stale_after_seconds": 1000}, "lock.stale_after_seconds"),  # > the 900 s lease
+        ({"stale_after_seconds": 0}, "lock.stale_after_seconds"),
+        ({"lease": 10}, "lock"),
+    ],
+)
+def test_lock_settings_that_cannot_work_are_refused(lock: dict[str, int], where: str) -> None:
+    error = refused(lambda data: data.__setitem__("lock", lock))
+    assert where in error.message
