@@ -59,6 +59,9 @@ class EmbeddedAws:
         return self
 
     def stop(self) -> None:
+        from .codeserver import stop_code_server
+
+        stop_code_server()  # the code endpoint serves this server's bytes: it goes with it
         self._server.stop()
 
 
