@@ -38,3 +38,86 @@ def test_snapshot_saves_code_layers_config_and_masks_secrets(brown):
     assert ("vectora-inbox-config-dev", "clients/lai_weekly_v7.yaml") in keys
     assert data_digests(target, made) == before
     assert [s.id for s in store.summaries()] == [report.id]
+
+
+def _alias_state(target, resource):
+    conf = target.lam.get_function_configuration(FunctionName=resource, Qualifier="live")
+    return conf["CodeSha256"], conf["Environment"]["Variables"], conf["Runtime"]
+
+
+def test_story_adopt_deploy_validate_rollback_gives_back_the_hand_made_engine(brown, released, cli):
+    target, made = brown
+    data_before = data_digests(target, made)
+    hand_made = {
+        r: target.lam.get_function(FunctionName=r)["Configuration"] for r in made.functions
+    }
+
+    # before adopt, deploy refuses the hand-made functions
+    refused = cli("deploy", "--env", "dev", "--version", released.r1.version)
+    assert refused.code == 2 and "rename or remove it" in refused.err
+
+    dry = cli("--json", "adopt", "--env", "dev", "--dry-run")
+    assert dry.code == 0, dry.err
+    assert dry.calls.mutating == []
+    assert any(line.startswith("PublishVersion") for line in dry.json()["plan"])
+    assert any("runtime python3.11" in d for d in dry.json()["differences"])
+
+    adopted = cli("--json", "adopt", "--env", "dev")
+    assert adopted.code == 0, adopted.err
+    report = adopted.json()
+    assert sorted(report["adopted"]) == sorted(released.config.functions)
+    record = target.ledger.get(report["record_id"])
+    assert record.kind == "adopt" and record.snapshot == report["snapshot"]
+    assert record.validated
+    tags = target.lam.list_tags(Resource=hand_made[made.functions[0]]["FunctionArn"])["Tags"]
+    assert tags["ManagedBy"] == "vectora-release" and tags["AdoptedFrom"] == report["snapshot"]
+    assert tags["Owner"] == "operators"
+
+    again = cli("--json", "adopt", "--env", "dev")
+    assert again.code == 0 and again.json()["outcome"] == "up_to_date"
+    assert again.calls.mutating == []
+
+    deployed = cli("deploy", "--env", "dev", "--version", released.r1.version)
+    assert deployed.code == 0, deployed.err
+    for resource in made.functions:
+        sha, env, _ = _alias_state(target, resource)
+        assert sha != hand_made[resource]["CodeSha256"] and env["LOG_LEVEL"] == "INFO"
+    validated = cli("validate", "--env", "dev")
+    assert validated.code == 0, validated.err
+
+    rolled = cli("--json", "rollback", "--env", "dev", "--reason", "back to the hand-made engine")
+    assert rolled.code == 0, rolled.err
+    assert rolled.json()["validation"]["status"] == "passed"
+    for resource, conf in hand_made.items():
+        sha, env, runtime = _alias_state(target, resource)
+        assert sha == conf["CodeSha256"]
+        assert env == conf["Environment"]["Variables"]
+        assert runtime == conf["Runtime"]
+        live = target.lam.get_function_configuration(FunctionName=resource, Qualifier="live")
+        assert [x["Arn"] for x in live["Layers"]] == [x["Arn"] for x in conf["Layers"]]
+    assert target.ledger.current().kind == "rollback"
+
+    redeployed = cli("deploy", "--env", "dev", "--version", released.r1.version)
+    assert redeployed.code == 0, redeployed.err
+    assert data_digests(target, made) == data_before
+
+
+def test_adopt_refuses_while_the_lock_is_held(brown, cli):
+    target, _ = brown
+    lock = target.ledger.acquire(900, "someone else")
+    result = cli("adopt", "--env", "dev")
+    assert result.code == 1 and "someone else" in result.err
+    assert result.calls.mutating == ["PutObject"]  # the attempt to take the lock, refused
+    for resource in brown[1].functions:
+        versions = target.lam.list_versions_by_function(FunctionName=resource)["Versions"]
+        assert [v["Version"] for v in versions] == ["$LATEST"]
+        assert "ManagedBy" not in target.lam.get_function(FunctionName=resource)["Tags"]
+    target.ledger.release(lock)
+
+
+def test_unknown_snapshot_is_bad_input(brown, cli):
+    result = cli("snapshot", "list", "--env", "dev")
+    assert result.code == 0 and "no snapshot" in result.out
+    SnapshotStore_ = SnapshotStore(brown[0].s3, brown[0].spec.artifact_bucket, "dev")
+    with pytest.raises(Exception, match="no snapshot 'nope'"):
+        SnapshotStore_.load("nope")

@@ -41,6 +41,8 @@ COMMANDS = {
     "diff": "ops_cmds:diff",
     "invoke": "ops_cmds:invoke",
     "gc": "ops_cmds:gc",
+    "snapshot": "takeover_cmds:snapshot",
+    "adopt": "takeover_cmds:adopt",
     "config": "config_cmds:config",
     "local": "local_cmds:local",
     "demo": "local_cmds:demo",

@@ -59,7 +59,7 @@ class Executor(Protocol):
 
     writes: bool
 
-    def run(self, plan: Plan, desired: DesiredState) -> ApplyResult: ...
+    def run(self, plan: Plan, desired: DesiredState | None) -> ApplyResult: ...
 
     def copy_release(self, step: CopyObject, manifest: Manifest) -> None: ...
 
@@ -72,7 +72,7 @@ class DisplayOnlyExecutor:
     def __init__(self) -> None:
         self.shown: list[str] = []
 
-    def run(self, plan: Plan, desired: DesiredState) -> ApplyResult:
+    def run(self, plan: Plan, desired: DesiredState | None) -> ApplyResult:
         self.shown += plan.describe()
         return ApplyResult(layer_arns=dict(plan.layer_arns))
 
@@ -97,7 +97,7 @@ class AwsExecutor:
         self.progress = progress or (lambda _msg: None)
         self.waiter_delay = waiter_delay
 
-    def run(self, plan: Plan, desired: DesiredState) -> ApplyResult:
+    def run(self, plan: Plan, desired: DesiredState | None) -> ApplyResult:
         result = ApplyResult(layer_arns=dict(plan.layer_arns))
         for index, step in enumerate(plan.steps):
             self._announce(plan.steps, index)
@@ -128,7 +128,8 @@ class AwsExecutor:
         self.progress(f"PutObject x{count} under s3://{step.bucket}/{step.prefix}")
 
     # -- one step ---------------------------------------------------------------------------
-    def _apply(self, step: Step, desired: DesiredState, result: ApplyResult) -> None:
+    def _apply(self, step: Step, desired: Any, result: ApplyResult) -> None:
+        # ``desired`` is None for plans of alias, version and tag steps only (adopt, restore)
         match step:
             case PublishLayerVersion():
                 self._publish_layer(step, desired, result)

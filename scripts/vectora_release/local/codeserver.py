@@ -35,13 +35,13 @@ def _code_bytes(kind: str, region: str, name: str, qualifier: str) -> bytes | No
                 return bytes(backend.get_function(name, qualifier).code_bytes)
             if kind == "layer":
                 return bytes(backend._layers.get_layer_version(name, qualifier).code_bytes)
-        except Exception:  # noqa: BLE001 - not in this account: try the next one
+        except Exception:  # noqa: BLE001, S112 - not in this account: try the next one
             continue
     return None
 
 
 class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - the http.server name
+    def do_GET(self) -> None:  # the name http.server calls
         parts = [urllib.parse.unquote(p) for p in self.path.strip("/").split("/")]
         data = _code_bytes(*parts) if len(parts) == 4 else None
         if data is None:

@@ -24,9 +24,9 @@ from typing import Any
 from ..aws import s3util
 from ..aws.code import CodeRef
 from ..aws.lambda_ import if_exists
+from ..checks.recorded import configuration
 from ..common.clock import iso
 from ..common.errors import InputError
-from ..config.model import MASK, is_secret_key
 from ..deploy.target import Target
 from ..store.snapshots import SnapshotStore
 
@@ -88,30 +88,6 @@ def layer_versions(target: Target, layer: str) -> list[dict[str, Any]]:
     paginator = target.lam.get_paginator("list_layer_versions")
     pages = if_exists(lambda: list(paginator.paginate(LayerName=layer))) or []
     return [item for page in pages for item in page.get("LayerVersions", [])]
-
-
-def masked_env(variables: dict[str, str]) -> tuple[dict[str, str], list[str]]:
-    """Env values with secret-looking ones replaced by the mask, and the masked keys."""
-    masked = sorted(k for k in variables if is_secret_key(k))
-    return {k: MASK if k in masked else v for k, v in variables.items()}, masked
-
-
-def configuration(conf: dict[str, Any]) -> dict[str, Any]:
-    """The restorable part of a Lambda configuration, secrets masked."""
-    env, masked = masked_env((conf.get("Environment") or {}).get("Variables", {}))
-    return {
-        "Handler": conf.get("Handler"),
-        "Runtime": conf.get("Runtime"),
-        "MemorySize": conf.get("MemorySize"),
-        "Timeout": conf.get("Timeout"),
-        "Role": conf.get("Role"),
-        "Description": conf.get("Description", ""),
-        "Layers": [layer["Arn"] for layer in conf.get("Layers", [])],
-        "Environment": env,
-        "MaskedKeys": masked,
-        "CodeSha256": conf.get("CodeSha256"),
-        "Version": str(conf.get("Version", "$LATEST")),
-    }
 
 
 class _Taker:
