@@ -99,7 +99,73 @@ def test_story_adopt_deploy_validate_rollback_gives_back_the_hand_made_engine(br
 
     redeployed = cli("deploy", "--env", "dev", "--version", released.r1.version)
     assert redeployed.code == 0, redeployed.err
+    _cleanup_and_restore(target, made, cli)
     assert data_digests(target, made) == data_before
+
+
+def _legacy_contents(target, made):
+    """Every legacy item's bytes or CodeSha256, by name (layer versions by layer and content)."""
+    out = {}
+    for layer, arns in made.layers.items():
+        versions = target.lam.list_layer_versions(LayerName=layer)["LayerVersions"]
+        shas = sorted(
+            target.lam.get_layer_version(LayerName=layer, VersionNumber=v["Version"])["Content"][
+                "CodeSha256"
+            ]
+            for v in versions
+        )
+        out[layer] = shas
+    config = target.spec.buckets["config"]
+    for key in made.config_objects:
+        out[key] = target.s3.get_object(Bucket=config, Key=key)["Body"].read()
+    for key in made.stale_zips:
+        bucket = "vectora-inbox-lambda-code-dev"
+        out[key] = target.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    return out
+
+
+def _cleanup_and_restore(target, made, cli):
+    before = _legacy_contents(target, made)
+    report = cli("--json", "cleanup", "--env", "dev")
+    assert report.code == 0, report.err
+    assert report.calls.mutating == []
+    rows = report.json()["leftovers"]
+    subjects = " ".join(row["subject"] for row in rows)
+    for layer in made.legacy_layers:
+        assert layer in subjects
+    for key in [*made.config_objects, *made.stale_zips]:
+        assert key in subjects
+    kept = [row for row in rows if row["action"] == "keep"]
+    # the adopted versions (rollback targets) still use the last legacy core and dependencies
+    assert {row["subject"].rsplit(":", 2)[-2] for row in kept} == {
+        "vectora-inbox-vectora-core-dev",
+        "vectora-inbox-dependencies",
+    }
+
+    applied = cli("--json", "cleanup", "--env", "dev", "--apply")
+    assert applied.code == 0, applied.err
+    snapshot = applied.json()["snapshot"]
+    assert snapshot and len(applied.json()["deleted"]) == len(rows) - len(kept)
+    config = target.spec.buckets["config"]
+    for key in made.config_objects:
+        assert "Contents" not in target.s3.list_objects_v2(Bucket=config, Prefix=key)
+    assert "yaml-fix" not in json_layers(target)
+    assert cli("--json", "cleanup", "--env", "dev").json()["leftovers"] == kept
+
+    dry = cli("--json", "restore", "--env", "dev", "--snapshot", snapshot, "--dry-run")
+    assert dry.code == 0 and dry.calls.mutating == [] and dry.json()["plan"]
+    restored = cli("--json", "restore", "--env", "dev", "--snapshot", snapshot)
+    assert restored.code == 0, restored.err
+    assert _legacy_contents(target, made) == before
+    record = target.ledger.get(restored.json()["record_id"])
+    assert record.kind == "restore" and record.snapshot == snapshot
+    assert target.ledger.current().kind == "deploy"  # functions untouched: still the release
+    again = cli("--json", "restore", "--env", "dev", "--snapshot", snapshot)
+    assert again.json()["outcome"] == "up_to_date" and again.calls.mutating == []
+
+
+def json_layers(target):
+    return " ".join(x["LayerName"] for x in target.lam.list_layers()["Layers"])
 
 
 def test_adopt_refuses_while_the_lock_is_held(brown, cli):

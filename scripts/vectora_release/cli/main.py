@@ -43,6 +43,8 @@ COMMANDS = {
     "gc": "ops_cmds:gc",
     "snapshot": "takeover_cmds:snapshot",
     "adopt": "takeover_cmds:adopt",
+    "cleanup": "takeover_cmds:cleanup",
+    "restore": "takeover_cmds:restore",
     "config": "config_cmds:config",
     "local": "local_cmds:local",
     "demo": "local_cmds:demo",

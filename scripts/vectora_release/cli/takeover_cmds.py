@@ -1,4 +1,4 @@
-"""Commands that take over an existing environment: snapshot, adopt."""
+"""Commands that take over an existing environment: snapshot, adopt, cleanup, restore."""
 
 from __future__ import annotations
 
@@ -80,4 +80,57 @@ def adopt(app: App, env: str, dry_run: bool) -> None:
     }[report.outcome]
     lines = [head, *(f"  {line}" for line in report.plan)]
     lines += [f"  differs (the next deploy converges it): {d}" for d in report.differences]
+    app.output(report.to_dict(), "\n".join(lines))
+
+
+@click.command()
+@click.option("--env", "env", required=True)
+@click.option("--apply", "apply", is_flag=True, help="Delete them (after a snapshot).")
+@global_options
+@pass_app
+def cleanup(app: App, env: str, apply: bool) -> None:
+    """Report what hand-made deployments left in ENV; --apply deletes it.
+
+    Layers of ENV that release.yaml does not declare, legacy versions of declared layers,
+    config objects outside releases/ that no live function reads, stale zips in
+    <project>-lambda-code-ENV. --apply takes the lock and a snapshot first, and never deletes
+    a layer version a function uses. Client data is never touched.
+    """
+    from ..ops.cleanup import cleanup as run_cleanup
+
+    report = run_cleanup(app.target(env), apply=apply)
+    rows = [x.row() for x in report.leftovers]
+    lines = [table(("kind", "subject", "action", "detail"), rows) if rows else f"{env}: clean"]
+    if report.snapshot:
+        lines.append(
+            f"deleted {len(report.deleted)} item(s) after snapshot {report.snapshot} "
+            f"(restore --env {env} --snapshot {report.snapshot} puts them back)"
+        )
+    elif rows and not apply:
+        lines.append(f"nothing deleted; run cleanup --env {env} --apply to delete them")
+    app.output(report.to_dict(), "\n".join(lines))
+
+
+@click.command()
+@click.option("--env", "env", required=True)
+@click.option("--snapshot", "snapshot_id", required=True, help="Snapshot id (snapshot list).")
+@click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
+@global_options
+@pass_app
+def restore(app: App, env: str, snapshot_id: str, dry_run: bool) -> None:
+    """Put ENV back as snapshot --snapshot holds it: layers, config objects, functions, aliases.
+
+    Layers are published again from the saved content; masked (secret) values keep what runs
+    now. Recorded in the ledger as kind restore. Unknown snapshot → exit 2.
+    """
+    from ..ops.restore import restore as run_restore
+
+    report = run_restore(app.target(env), snapshot_id, dry_run=dry_run)
+    head = {
+        "planned": f"plan to restore {env} from snapshot {snapshot_id} (dry run, nothing changed):",
+        "up_to_date": f"{env} already holds what snapshot {snapshot_id} holds",
+        "restored": f"restored {env} from snapshot {snapshot_id} (record {report.record_id})",
+    }[report.outcome]
+    lines = [head, *(f"  {line}" for line in report.plan)]
+    lines += [f"  note: {note}" for note in report.notes]
     app.output(report.to_dict(), "\n".join(lines))

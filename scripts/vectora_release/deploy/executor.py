@@ -17,18 +17,23 @@ from .desired import DesiredState, FunctionSpecD
 from .steps import (
     CopyObject,
     CreateFunction,
+    DeleteLayerVersion,
     DeleteObject,
     LayerRef,
     Plan,
     PublishLayerVersion,
+    PublishLayerVersionFromSnapshot,
     PublishVersion,
     PutFunctionConcurrency,
     PutObject,
+    PutObjectFromSnapshot,
     Step,
     TagResource,
     UpdateAlias,
     UpdateFunctionCode,
+    UpdateFunctionCodeFromSnapshot,
     UpdateFunctionConfiguration,
+    UpdateFunctionConfigurationFromSnapshot,
 )
 
 Progress = Callable[[str], None]
@@ -163,6 +168,48 @@ class AwsExecutor:
                 result.versions[function] = version
             case UpdateAlias():
                 self._update_alias(step, result)
+            case DeleteLayerVersion(layer=layer, version=version):
+                self.lam.delete_layer_version(LayerName=layer, VersionNumber=version)
+            case _:
+                self._apply_saved(step, result)
+
+    def _apply_saved(self, step: Step, result: ApplyResult) -> None:
+        """Steps that put back what a snapshot saved (``restore``)."""
+        match step:
+            case PublishLayerVersionFromSnapshot():
+                response = self.lam.publish_layer_version(
+                    LayerName=step.layer,
+                    Description=step.description,
+                    Content={"ZipFile": step.data},
+                    CompatibleRuntimes=list(step.compatible_runtimes),
+                )
+                _check_code(step.layer, response["Content"]["CodeSha256"], step.code_sha256)
+                result.layer_arns[step.saved_arn] = response["LayerVersionArn"]
+            case UpdateFunctionCodeFromSnapshot(resource=resource, data=data):
+                response = self.lam.update_function_code(FunctionName=resource, ZipFile=data)
+                _check_code(resource, response["CodeSha256"], step.code_sha256)
+                self._wait(resource)
+            case UpdateFunctionConfigurationFromSnapshot():
+                self.lam.update_function_configuration(
+                    FunctionName=step.resource,
+                    Handler=step.handler,
+                    Runtime=step.runtime,
+                    MemorySize=step.memory,
+                    Timeout=step.timeout,
+                    Layers=_layer_arns(step.layers, result),
+                    Environment={"Variables": dict(step.env)},
+                )
+                self._wait(step.resource)
+            case PutObjectFromSnapshot():
+                extra = {"ContentType": step.content_type} if step.content_type else {}
+                self.s3.put_object(
+                    Bucket=step.bucket,
+                    Key=step.key,
+                    Body=step.data,
+                    ChecksumAlgorithm="SHA256",
+                    ChecksumSHA256=hex_to_b64(step.sha256),
+                    **extra,
+                )
 
     def _publish_layer(
         self, step: PublishLayerVersion, desired: DesiredState, result: ApplyResult

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..checks.recorded import check_recorded
+from ..common.clock import iso
 from ..common.errors import DeployFailedError
 from ..deploy import recovery
 from ..deploy.executor import ApplyError, ApplyResult, Executor
@@ -27,9 +28,18 @@ Fill = Callable[[DeploymentRecord, ApplyResult], None]
 
 
 def run_recorded(
-    target: Target, purpose: str, prepare: Prepare, fill: Fill, executor: Executor
+    target: Target,
+    purpose: str,
+    prepare: Prepare,
+    fill: Fill,
+    executor: Executor,
+    make_current: Callable[[Plan], bool] = lambda _plan: True,
 ) -> DeploymentRecord:
-    """Lock, recover, open the record, apply, check against the record, close it."""
+    """Lock, recover, open the record, apply, check against the record, close it.
+
+    The record is made current (what runs) unless ``make_current(plan)`` says the plan left
+    every function as it was (a restore of layers and objects only).
+    """
     lock = target.ledger.acquire(target.config.lock_lease_seconds, purpose)
     try:
         recovery.recover_interrupted(target)
@@ -57,7 +67,11 @@ def run_recorded(
                     f"({failures})",
                     f"every alias is back where it was; see history --env {target.name}",
                 )
-            target.ledger.close(record, SUCCEEDED)
+            if make_current(plan):
+                target.ledger.close(record, SUCCEEDED)
+            else:
+                record.outcome, record.finished_at = SUCCEEDED, iso(target.clock())
+                target.ledger.save(record)
         except DeployFailedError:
             raise
         except Exception as exc:
