@@ -106,7 +106,7 @@ def test_story_adopt_deploy_validate_rollback_gives_back_the_hand_made_engine(br
 def _legacy_contents(target, made):
     """Every legacy item's bytes or CodeSha256, by name (layer versions by layer and content)."""
     out = {}
-    for layer, arns in made.layers.items():
+    for layer in made.layers:
         versions = target.lam.list_layer_versions(LayerName=layer)["LayerVersions"]
         shas = sorted(
             target.lam.get_layer_version(LayerName=layer, VersionNumber=v["Version"])["Content"][
@@ -168,22 +168,108 @@ def json_layers(target):
     return " ".join(x["LayerName"] for x in target.lam.list_layers()["Layers"])
 
 
-def test_adopt_refuses_while_the_lock_is_held(brown, cli):
+def _state(target):
+    """Everything the takeover commands could change: functions, aliases, tags, layers, objects."""
+    lam, s3 = target.lam, target.s3
+    out = {}
+    for fn in lam.list_functions()["Functions"]:
+        name = fn["FunctionName"]
+        versions = lam.list_versions_by_function(FunctionName=name)["Versions"]
+        aliases = lam.list_aliases(FunctionName=name)["Aliases"]
+        out[name] = (
+            [(v["Version"], v["CodeSha256"]) for v in versions],
+            [(a["Name"], a["FunctionVersion"]) for a in aliases],
+            lam.list_tags(Resource=fn["FunctionArn"])["Tags"],
+        )
+    for layer in lam.list_layers()["Layers"]:
+        name = layer["LayerName"]
+        out[name] = [v["Version"] for v in lam.list_layer_versions(LayerName=name)["LayerVersions"]]
+    for bucket in ("vectora-inbox-config-dev", "vectora-inbox-lambda-code-dev"):
+        for item in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
+            out[f"{bucket}/{item['Key']}"] = item["ETag"]
+    return out
+
+
+def _one_error_line(err):
+    """The error is one line, the last (progress lines may come before it)."""
+    lines = err.strip().splitlines()
+    return [x for x in lines if x.startswith("error:")] == lines[-1:]
+
+
+def _deny(operation):
+    """A wiring whose clients are refused ``operation`` (AccessDeniedException)."""
+    from botocore.exceptions import ClientError
+    from vectora_release.aws import Aws
+
+    def hook(**_):
+        raise ClientError(
+            {"Error": {"Code": "AccessDeniedException", "Message": "not authorized"}}, operation
+        )
+
+    def make():
+        aws = Aws()
+        aws.events.register(f"before-parameter-build.*.{operation}", hook, unique_id="deny")
+        return aws
+
+    return make
+
+
+COMMANDS = {
+    "adopt": ("adopt", "--env", "dev"),
+    "cleanup --apply": ("cleanup", "--env", "dev", "--apply"),
+    "restore": ("restore", "--env", "dev", "--snapshot", "{snapshot}"),
+}
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_lock_held_refuses_and_changes_nothing(brown, cli, command):
     target, _ = brown
+    snapshot = take_snapshot(target).id
+    if command == "restore":
+        cli("cleanup", "--env", "dev", "--apply")  # so that restore has something to do
+    before = _state(target)
     lock = target.ledger.acquire(900, "someone else")
-    result = cli("adopt", "--env", "dev")
-    assert result.code == 1 and "someone else" in result.err
-    assert result.calls.mutating == ["PutObject"]  # the attempt to take the lock, refused
-    for resource in brown[1].functions:
-        versions = target.lam.list_versions_by_function(FunctionName=resource)["Versions"]
-        assert [v["Version"] for v in versions] == ["$LATEST"]
-        assert "ManagedBy" not in target.lam.get_function(FunctionName=resource)["Tags"]
+    args = [a.format(snapshot=snapshot) for a in COMMANDS[command]]
+    result = cli(*args)
+    assert result.code == 1, result.err
+    assert _one_error_line(result.err) and "someone else" in result.err
+    assert _state(target) == before
     target.ledger.release(lock)
 
 
-def test_unknown_snapshot_is_bad_input(brown, cli):
-    result = cli("snapshot", "list", "--env", "dev")
-    assert result.code == 0 and "no snapshot" in result.out
-    SnapshotStore_ = SnapshotStore(brown[0].s3, brown[0].spec.artifact_bucket, "dev")
-    with pytest.raises(Exception, match="no snapshot 'nope'"):
-        SnapshotStore_.load("nope")
+@pytest.mark.parametrize(
+    ("command", "operation"),
+    [
+        ("snapshot", "GetFunction"),
+        ("adopt", "ListFunctions"),
+        ("adopt", "GetFunction"),
+        ("cleanup --apply", "ListLayerVersions"),
+        ("restore", "GetLayerVersion"),
+    ],
+)
+def test_missing_permission_is_one_line_and_changes_nothing(brown, released, command, operation):
+    from vectora_release.cli import Wiring, run_cli
+
+    target, _ = brown
+    snapshot = take_snapshot(target).id
+    before = _state(target)
+    args = {"snapshot": ("snapshot", "--env", "dev"), **COMMANDS}[command]
+    args = [a.format(snapshot=snapshot) for a in args]
+    config = str(released.r1.project / "release.yaml")
+    result = run_cli(["--config", config, *args], Wiring(aws=_deny(operation)))
+    assert result.code == 2, result.err
+    assert _one_error_line(result.err) and f"may not call {operation}" in result.err
+    assert _state(target) == before
+
+
+@pytest.mark.parametrize("extra", [(), ("--dry-run",)])
+def test_unknown_snapshot_is_bad_input(brown, cli, extra):
+    listed = cli("snapshot", "list", "--env", "dev")
+    assert listed.code == 0 and "no snapshot" in listed.err
+    before = _state(brown[0])
+    result = cli("restore", "--env", "dev", "--snapshot", "nope", *extra)
+    assert result.code == 2 and "no snapshot 'nope'" in result.err
+    assert _one_error_line(result.err)
+    assert result.calls.mutating == [] and _state(brown[0]) == before
+    missing = cli("snapshot")
+    assert missing.code == 2 and "needs --env" in missing.err

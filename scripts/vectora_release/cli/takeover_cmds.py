@@ -2,11 +2,48 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import Any
+
 import click
 
 from ..common.errors import InputError
 from ..common.output import table
 from .app import App, global_options, pass_app
+
+DENIED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation")
+
+
+@contextmanager
+def _permissions(env: str | None) -> Iterator[None]:
+    """A call the credentials may not make is an unmet precondition (exit 2), said in a line.
+
+    Every command here reads before it changes anything, so a refusal on a read has changed
+    nothing; one on a change is caught by the command, which puts the aliases back (exit 1).
+    """
+    from ..aws.clients import ClientError, error_code
+
+    try:
+        yield
+    except ClientError as exc:
+        if error_code(exc) not in DENIED:
+            raise
+        operation = getattr(exc, "operation_name", "a call")
+        raise InputError(
+            f"the credentials may not call {operation} in {env}",
+            f"grant it (iam/deploy-policy.json) to {env}'s deploy role and run again",
+        ) from exc
+
+
+def _denied_is_input(command: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with _permissions(kwargs.get("env")):
+            return command(*args, **kwargs)
+
+    return wrapper
 
 
 @click.group(invoke_without_command=True)
@@ -15,6 +52,7 @@ from .app import App, global_options, pass_app
 @global_options
 @pass_app
 @click.pass_context
+@_denied_is_input
 def snapshot(ctx: click.Context, app: App, env: str | None, include_data: bool) -> None:
     """Take a restorable, verified snapshot of what ENV runs and holds.
 
@@ -43,6 +81,7 @@ def snapshot(ctx: click.Context, app: App, env: str | None, include_data: bool) 
 @click.option("--env", "env", required=True)
 @global_options
 @pass_app
+@_denied_is_input
 def snapshot_list(app: App, env: str) -> None:
     """The snapshots of ENV, oldest first."""
     from ..ops.snapshot import snapshots
@@ -62,6 +101,7 @@ def snapshot_list(app: App, env: str) -> None:
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
 @global_options
 @pass_app
+@_denied_is_input
 def adopt(app: App, env: str, dry_run: bool) -> None:
     """Adopt ENV's hand-made functions so that a normal deploy proceeds.
 
@@ -88,6 +128,7 @@ def adopt(app: App, env: str, dry_run: bool) -> None:
 @click.option("--apply", "apply", is_flag=True, help="Delete them (after a snapshot).")
 @global_options
 @pass_app
+@_denied_is_input
 def cleanup(app: App, env: str, apply: bool) -> None:
     """Report what hand-made deployments left in ENV; --apply deletes it.
 
@@ -117,6 +158,7 @@ def cleanup(app: App, env: str, apply: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
 @global_options
 @pass_app
+@_denied_is_input
 def restore(app: App, env: str, snapshot_id: str, dry_run: bool) -> None:
     """Put ENV back as snapshot --snapshot holds it: layers, config objects, functions, aliases.
 
