@@ -90,9 +90,10 @@ def _app():
     import logging
 
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from vectora_release.local.codeserver import with_code_endpoint
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    return DomainDispatcherApplication(create_backend_app)
+    return with_code_endpoint(DomainDispatcherApplication(create_backend_app))
 
 
 def _serve_copy(app, listener: socket.socket, holder: int) -> None:

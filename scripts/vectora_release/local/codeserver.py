@@ -1,28 +1,29 @@
 """The embedded AWS's stand-in for Lambda's presigned code URLs.
 
 On real AWS, GetFunction and GetLayerVersion return ``Location``, an HTTPS URL of the zip. The
-embedded AWS (moto) keeps the bytes but serves no such URL. This small HTTP server, on
-127.0.0.1 beside the embedded AWS and in the same process, answers
+embedded AWS (moto) keeps the bytes but serves no such URL. :func:`with_code_endpoint` wraps
+the embedded AWS's web application, so that the same server on 127.0.0.1 also answers
 
-    GET /function/<region>/<name>/<qualifier>    the zip of that function version
-    GET /layer/<region>/<name>/<version>          the zip of that layer version
+    GET /vectora-code/function/<region>/<name>/<qualifier>    that function version's zip
+    GET /vectora-code/layer/<region>/<name>/<version>          that layer version's zip
 
-with the bytes moto holds, and :class:`LocalCodeFetcher` reaches it over HTTP as the default
-fetcher reaches the real URL; the caller checks the bytes against ``CodeSha256`` either way.
+with the bytes moto holds in that process; :class:`LocalCodeFetcher` reaches it over HTTP as
+the default fetcher reaches the real URL, and the caller checks the bytes against
+``CodeSha256`` either way. Everything else goes to moto unchanged.
 """
 
 from __future__ import annotations
 
-import threading
+import os
 import urllib.parse
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..aws.code import CodeRef
 
-_lock = threading.Lock()
-_server: CodeServer | None = None
+PREFIX = "/vectora-code/"
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 def _code_bytes(kind: str, region: str, name: str, qualifier: str) -> bytes | None:
@@ -40,70 +41,39 @@ def _code_bytes(kind: str, region: str, name: str, qualifier: str) -> bytes | No
     return None
 
 
-class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # the name http.server calls
-        parts = [urllib.parse.unquote(p) for p in self.path.strip("/").split("/")]
+def with_code_endpoint(app: WsgiApp) -> WsgiApp:
+    """``app`` (moto's) that also serves the code endpoint above."""
+
+    def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith(PREFIX):
+            return app(environ, start_response)
+        parts = [urllib.parse.unquote(p) for p in path[len(PREFIX) :].split("/")]
         data = _code_bytes(*parts) if len(parts) == 4 else None
         if data is None:
-            self.send_error(404)
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "application/zip")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"no such code\n"]
+        headers = [("Content-Type", "application/zip"), ("Content-Length", str(len(data)))]
+        start_response("200 OK", headers)
+        return [data]
 
-    def log_message(self, *_args: Any) -> None:  # no per-request access log
-        return
-
-
-class CodeServer:
-    """The HTTP endpoint above, on a free port of 127.0.0.1, in a daemon thread."""
-
-    def __init__(self) -> None:
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
-
-    def start(self) -> CodeServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join()
-
-
-def code_server() -> CodeServer:
-    """The process's code endpoint, started on first use (moto runs in this process)."""
-    global _server
-    with _lock:
-        if _server is None:
-            _server = CodeServer().start()
-        return _server
-
-
-def stop_code_server() -> None:
-    """Stop the endpoint if it was started (tests and the embedded AWS call this)."""
-    global _server
-    with _lock:
-        if _server is not None:
-            _server.stop()
-            _server = None
+    return wrapped
 
 
 class LocalCodeFetcher:
-    """Fetches code from the local endpoint, over HTTP like the presigned URL."""
+    """Fetches code from the embedded AWS's code endpoint, over HTTP like the presigned URL.
+
+    ``endpoint``: the embedded AWS's URL (default: ``AWS_ENDPOINT_URL`` when called).
+    """
+
+    def __init__(self, endpoint: str | None = None) -> None:
+        self.endpoint = endpoint
 
     def __call__(self, ref: CodeRef) -> bytes:
+        endpoint = (self.endpoint or os.environ.get("AWS_ENDPOINT_URL", "")).rstrip("/")
         path = "/".join(
             urllib.parse.quote(part, safe="")
             for part in (ref.kind, ref.region, ref.name, ref.qualifier)
         )
-        url = f"{code_server().endpoint}/{path}"
-        with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - 127.0.0.1
+        with urllib.request.urlopen(f"{endpoint}{PREFIX}{path}", timeout=60) as response:  # noqa: S310
             return bytes(response.read())
