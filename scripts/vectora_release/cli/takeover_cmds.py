@@ -154,7 +154,9 @@ def cleanup(app: App, env: str, apply: bool) -> None:
 
 @click.command()
 @click.option("--env", "env", required=True)
-@click.option("--snapshot", "snapshot_id", required=True, help="Snapshot id (snapshot list).")
+@click.option(
+    "--snapshot", "snapshot_id", required=True, help="Snapshot id (snapshot list), or latest."
+)
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
 @global_options
 @pass_app

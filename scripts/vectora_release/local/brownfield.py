@@ -94,11 +94,12 @@ def _role(target: Target) -> str:
         ]
 
 
-def _layers(target: Target, made: Brownfield) -> dict[str, str]:
+def _layers(target: Target, made: Brownfield, small: bool) -> dict[str, str]:
     """Publish the legacy layers; returns layer → its last version ARN."""
     project, env, lam = target.config.project, target.name, target.lam
-    names = {f"{project}-vectora-core-{env}": CORE_VERSIONS}
-    names.update({f"{project}-{legacy}-{env}": 1 for legacy in LEGACY_LAYERS})
+    names = {f"{project}-vectora-core-{env}": 2 if small else CORE_VERSIONS}
+    legacy_layers = LEGACY_LAYERS[-1:] if small else LEGACY_LAYERS
+    names.update({f"{project}-{legacy}-{env}": 1 for legacy in legacy_layers})
     names[f"{project}-dependencies"] = 1
     last = {}
     for name, count in names.items():
@@ -155,7 +156,7 @@ def _functions(target: Target, made: Brownfield, layers: dict[str, str]) -> None
         made.functions.append(resource)
 
 
-def _objects(target: Target, made: Brownfield) -> None:
+def _objects(target: Target, made: Brownfield, small: bool) -> None:
     s3, buckets, env = target.s3, target.spec.buckets, target.name
     config_files = {
         "canonical/prompts/normalization/lai_prompt.yaml": "prompt: legacy normalization\n",
@@ -165,6 +166,8 @@ def _objects(target: Target, made: Brownfield) -> None:
             for n in range(4, 8)
         },
     }
+    if small:
+        config_files = dict(list(config_files.items())[:1] + list(config_files.items())[-1:])
     for key, text in config_files.items():
         s3.put_object(Bucket=buckets["config"], Key=key, Body=text.encode())
         made.config_objects.append(key)
@@ -185,16 +188,19 @@ def _objects(target: Target, made: Brownfield) -> None:
         made.data_objects.append((bucket, key))
 
 
-def build_brownfield(target: Target) -> Brownfield:
-    """Make ``target``'s environment look like the operators' hand-made one (see above)."""
+def build_brownfield(target: Target, small: bool = False) -> Brownfield:
+    """Make ``target``'s environment look like the operators' hand-made one (see above).
+
+    ``small``: fewer legacy items of each kind (the fault matrix runs once per call).
+    """
     made = Brownfield(target.name)
     buckets = target.spec.buckets
     _bucket(target, buckets["config"], versioned=True)
     _bucket(target, buckets["data"])
     _bucket(target, buckets["newsletters"])
-    layers = _layers(target, made)
+    layers = _layers(target, made, small)
     _functions(target, made, layers)
-    _objects(target, made)
+    _objects(target, made, small)
     return made
 
 

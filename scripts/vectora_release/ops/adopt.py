@@ -23,7 +23,7 @@ from ..deploy.pipeline import executor_for
 from ..deploy.steps import Plan, PublishVersion, Step, TagResource, UpdateAlias
 from ..deploy.target import Target
 from ..store.ledger import SUCCEEDED, DeploymentRecord, FunctionState
-from .recorded import run_recorded
+from .recorded import RecordedRun
 from .snapshot import take_snapshot
 
 ADOPTED = "adopted"
@@ -39,6 +39,7 @@ class AdoptReport:
     differences: list[str] = field(default_factory=list)  # runtime/handler vs release.yaml
     snapshot: str | None = None
     record_id: str | None = None
+    recovered: list[str] = field(default_factory=list)  # runs left half-done, repaired
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -116,9 +117,12 @@ def adopt(target: Target, dry_run: bool = False, executor: Executor | None = Non
         return report
     executor = executor or executor_for(target)
 
+    before: dict[str, dict[str, str]] = {}
+
     def prepare() -> tuple[Plan, dict[str, Any]]:
         again = candidates(target)  # under the lock: another run may have adopted some
         report.adopted = sorted(again)
+        before.update({live.resource: dict(live.tags) for live in again.values()})
         snapshot = take_snapshot(target, reason="adopt")
         report.snapshot = snapshot.id
         plan = adopt_plan(target, again, snapshot.id)
@@ -141,9 +145,35 @@ def adopt(target: Target, dry_run: bool = False, executor: Executor | None = Non
     def fill(record: DeploymentRecord, result: ApplyResult) -> None:
         record_versions(target, record, result.versions)
 
-    record = run_recorded(target, f"adopt {target.name}", prepare, fill, executor)
+    def undo(_result: ApplyResult) -> list[str]:
+        return untag(target, before, report.snapshot or "")
+
+    run = RecordedRun(target, f"adopt {target.name}", prepare, fill, executor, undo=undo)
+    try:
+        record = run.go()
+    finally:
+        report.recovered = run.recovered
     report.outcome, report.record_id = "adopted", record.id
     return report
+
+
+def untag(target: Target, before: dict[str, dict[str, str]], snapshot_id: str) -> list[str]:
+    """Tags this adopt added taken off again (a failed adopt leaves functions hand-made)."""
+    notes = []
+    for resource, tags in before.items():
+        got = if_exists(target.lam.get_function, FunctionName=resource)
+        now = (got or {}).get("Tags") or {}
+        if now.get(ADOPTED_FROM) != snapshot_id:
+            continue
+        arn = got["Configuration"]["FunctionArn"]  # type: ignore[index]
+        added = sorted(k for k in now if k not in tags)
+        if added:
+            target.lam.untag_resource(Resource=arn, TagKeys=added)
+        changed = {k: v for k, v in tags.items() if now.get(k) != v}
+        if changed:
+            target.lam.tag_resource(Resource=arn, Tags=changed)
+        notes.append(f"{resource}: tags as before")
+    return notes
 
 
 def record_versions(target: Target, record: DeploymentRecord, versions: dict[str, str]) -> None:

@@ -22,14 +22,23 @@ from typing import Any
 
 from ..aws import s3util
 from ..aws.lambda_ import ALIAS, if_exists
-from ..common.errors import DeployFailedError, InputError
+from ..common.errors import InputError
 from ..config.model import CONFIG_PREFIX_VAR
 from ..deploy.desired import recorded_sha256
-from ..deploy.executor import ApplyError, DisplayOnlyExecutor, Executor
+from ..deploy.executor import ApplyResult, DisplayOnlyExecutor, Executor
 from ..deploy.pipeline import executor_for
 from ..deploy.steps import DeleteLayerVersion, DeleteObject, Plan, Step
 from ..deploy.target import Target
-from .snapshot import env_functions, env_layers, layer_versions, legacy_code_bucket, take_snapshot
+from ..store.ledger import DeploymentRecord
+from .recorded import RecordedRun
+from .snapshot import (
+    env_functions,
+    env_layers,
+    layer_versions,
+    legacy_code_bucket,
+    snapshots,
+    take_snapshot,
+)
 
 RELEASES = "releases/"
 STALE_PREFIX = "layers/"
@@ -147,33 +156,74 @@ def leftovers(target: Target) -> list[tuple[Leftover, Step | None]]:
 
 
 def cleanup(target: Target, apply: bool = False, executor: Executor | None = None) -> CleanupReport:
-    """Report the leftovers; with ``apply``, snapshot then delete them under the lock."""
+    """Report the leftovers; with ``apply``, snapshot then delete them under the lock.
+
+    The deletions are recorded (kind ``cleanup``, naming the snapshot; never made current).
+    A failed run puts back what it deleted, from the snapshot it took.
+    """
     found = leftovers(target)
     report = CleanupReport(target.name, apply, [item for item, _ in found])
-    executor = executor or executor_for(target, dry_run=not apply)
     if not apply or not any(step for _, step in found):
         return report
-    lock = target.ledger.acquire(target.config.lock_lease_seconds, f"cleanup {target.name}")
-    try:
+    holder: dict[str, Any] = {}
+
+    def prepare() -> tuple[Plan, dict[str, Any]]:
         snapshot = take_snapshot(target, reason="cleanup")
         report.snapshot = snapshot.id
-        found = leftovers(target)  # again, after the snapshot and under the lock
-        report.leftovers = [item for item, _ in found]
-        steps = tuple(step for _, step in found if step is not None)
-        plan = Plan(target.name, f"cleanup-{snapshot.id}", "", steps, {})
-        if isinstance(executor, DisplayOnlyExecutor):
-            executor.run(plan, None)
-            return report
-        try:
-            result = executor.run(plan, None)
-        except ApplyError as exc:
-            raise DeployFailedError(
-                f"cleanup of {target.name} stopped at {exc.step.describe()} after "
-                f"{len(exc.result.steps_done)} deletion(s): {exc.cause}",
-                f"run cleanup --apply again to finish, or put everything back: "
-                f"vectora-release restore --env {target.name} --snapshot {snapshot.id}",
-            ) from exc
+        again = leftovers(target)  # after the snapshot, under the lock
+        report.leftovers = [item for item, _ in again]
+        steps = tuple(step for _, step in again if step is not None)
+        holder["plan"] = plan = Plan(target.name, f"cleanup-{snapshot.id}", "", steps, {})
+        fields = {
+            "kind": "cleanup",
+            "version": "cleanup",
+            "commit": "",
+            "release_id": plan.release_id,
+            "manifest_sha256": snapshot.manifest_sha256,
+            "artifact_bucket": target.spec.artifact_bucket,
+            "snapshot": snapshot.id,
+        }
+        return plan, fields
+
+    def fill(_record: DeploymentRecord, result: ApplyResult) -> None:
         report.deleted = list(result.steps_done)
+
+    def undo(result: ApplyResult) -> list[str]:
+        done = holder["plan"].steps[: len(result.steps_done)]
+        return put_back(target, report.snapshot or "", done)
+
+    executor = executor or executor_for(target)
+    run = RecordedRun(
+        target, f"cleanup {target.name}", prepare, fill, executor, lambda _p: False, undo
+    )
+    if isinstance(executor, DisplayOnlyExecutor):
+        executor.run(Plan(target.name, "cleanup", "", tuple(s for _, s in found if s), {}), None)
         return report
-    finally:
-        target.release_lock(lock)
+    run.go()
+    return report
+
+
+def put_back(target: Target, snapshot_id: str, deleted: tuple[Step, ...]) -> list[str]:
+    """Publish again, or put again, what ``deleted`` removed, from snapshot ``snapshot_id``."""
+    store = snapshots(target)
+    doc, _ = store.load(snapshot_id)
+    layers = {(x["name"], x["version"]): x for x in doc.get("layers", [])}
+    objects = {(x["bucket"], x["key"]): x for x in doc.get("objects", [])}
+    notes = []
+    for step in deleted:
+        if isinstance(step, DeleteLayerVersion):
+            saved = layers[(step.layer, step.version)]
+            target.lam.publish_layer_version(
+                LayerName=step.layer,
+                Description=saved.get("description", ""),
+                Content={"ZipFile": store.blob(snapshot_id, saved["sha256"])},
+                CompatibleRuntimes=saved.get("compatible_runtimes", []),
+            )
+            notes.append(f"{step.layer} v{step.version} published again")
+        elif isinstance(step, DeleteObject):
+            saved = objects[(step.bucket, step.key)]
+            target.s3.put_object(
+                Bucket=step.bucket, Key=step.key, Body=store.blob(snapshot_id, saved["sha256"])
+            )
+            notes.append(f"s3://{step.bucket}/{step.key} put back")
+    return notes

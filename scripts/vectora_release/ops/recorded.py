@@ -10,8 +10,10 @@ record, close it; any failure puts every alias back where it was (``deploy.recov
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
+from ..aws.clients import BotoCoreError, ClientError
 from ..checks.recorded import check_recorded
 from ..common.clock import iso
 from ..common.errors import DeployFailedError
@@ -25,6 +27,90 @@ from ..store.ledger import FAILED, ROLLED_BACK, SUCCEEDED, DeploymentRecord
 Prepare = Callable[[], tuple[Plan, dict[str, Any]]]
 # fills the record from what was applied (versions, code, configuration)
 Fill = Callable[[DeploymentRecord, ApplyResult], None]
+# puts back what the applied steps changed besides aliases (tags, layers, objects): notes
+Undo = Callable[[ApplyResult], list[str]]
+
+
+@dataclass
+class RecordedRun:
+    """One run: :meth:`go` locks, recovers, opens the record, applies, checks, closes.
+
+    The record is made current (what runs) unless ``make_current(plan)`` says the plan left
+    every function as it was. On any failure after the first change, every alias goes back
+    and ``undo`` puts back the rest, so the environment is on its state before the run.
+    """
+
+    target: Target
+    purpose: str
+    prepare: Prepare
+    fill: Fill
+    executor: Executor
+    make_current: Callable[[Plan], bool] = lambda _plan: True
+    undo: Undo = lambda _result: []
+    recovered: list[str] = field(default_factory=list)
+
+    def go(self) -> DeploymentRecord:
+        target = self.target
+        lock = target.ledger.acquire(target.config.lock_lease_seconds, self.purpose)
+        try:
+            self.recovered = recovery.recover_interrupted(target)
+            plan, fields = self.prepare()
+            record = target.ledger.open_record(**fields)
+            try:
+                result = self.executor.run(plan, None)
+            except ApplyError as exc:
+                record.steps_done = list(exc.result.steps_done)
+                self._undo(record, exc.result, FAILED, str(exc))
+                raise DeployFailedError(
+                    f"{record.kind} of {target.name} failed at {exc.step.describe()}: {exc.cause}",
+                    f"it was undone; run it again (see history --env {target.name})",
+                ) from exc
+            record.steps_done = list(result.steps_done)
+            self._finish(record, plan, result)
+            return record
+        finally:
+            target.release_lock(lock)
+
+    def _finish(self, record: DeploymentRecord, plan: Plan, result: ApplyResult) -> None:
+        target = self.target
+        try:
+            self.fill(record, result)
+            report = check_recorded(target, record)
+            record.validation = report.to_dict()
+            if not report.passed:
+                failures = "; ".join(report.failures())
+                self._undo(record, result, ROLLED_BACK, f"check failed: {failures}")
+                raise DeployFailedError(
+                    f"{record.kind} of {target.name}: what runs differs from the record "
+                    f"({failures})",
+                    f"it was undone; see history --env {target.name}",
+                )
+            if self.make_current(plan):
+                target.ledger.close(record, SUCCEEDED)
+            else:
+                record.outcome, record.finished_at = SUCCEEDED, iso(target.clock())
+                target.ledger.save(record)
+        except DeployFailedError:
+            raise
+        except Exception as exc:
+            if target.ledger.current_id() != record.id:
+                self._undo_quietly(result)
+            recovery.abandon(target, record, exc)
+            raise
+
+    def _undo(
+        self, record: DeploymentRecord, result: ApplyResult, outcome: str, error: str
+    ) -> None:
+        record.steps_done += self._undo_quietly(result)
+        restored, unrestored = recovery.restore_all(self.target.lam, record.functions.values())
+        record.steps_done += [f"restored {item}" for item in restored]
+        recovery.close_restored(self.target.ledger, record, outcome, error, unrestored)
+
+    def _undo_quietly(self, result: ApplyResult) -> list[str]:
+        try:
+            return [f"undone: {note}" for note in self.undo(result)]
+        except (ClientError, BotoCoreError) as exc:
+            return [f"could not undo everything ({exc}): run it again"]
 
 
 def run_recorded(
@@ -35,54 +121,5 @@ def run_recorded(
     executor: Executor,
     make_current: Callable[[Plan], bool] = lambda _plan: True,
 ) -> DeploymentRecord:
-    """Lock, recover, open the record, apply, check against the record, close it.
-
-    The record is made current (what runs) unless ``make_current(plan)`` says the plan left
-    every function as it was (a restore of layers and objects only).
-    """
-    lock = target.ledger.acquire(target.config.lock_lease_seconds, purpose)
-    try:
-        recovery.recover_interrupted(target)
-        plan, fields = prepare()
-        record = target.ledger.open_record(**fields)
-        try:
-            result = executor.run(plan, None)
-        except ApplyError as exc:
-            record.steps_done = list(exc.result.steps_done)
-            _undo(target, record, FAILED, str(exc))
-            raise DeployFailedError(
-                f"{record.kind} of {target.name} failed at {exc.step.describe()}: {exc.cause}",
-                f"every alias is back where it was; run it again (see history --env {target.name})",
-            ) from exc
-        record.steps_done = list(result.steps_done)
-        try:
-            fill(record, result)
-            report = check_recorded(target, record)
-            record.validation = report.to_dict()
-            if not report.passed:
-                failures = "; ".join(report.failures())
-                _undo(target, record, ROLLED_BACK, f"check failed: {failures}")
-                raise DeployFailedError(
-                    f"{record.kind} of {target.name}: what runs differs from the record "
-                    f"({failures})",
-                    f"every alias is back where it was; see history --env {target.name}",
-                )
-            if make_current(plan):
-                target.ledger.close(record, SUCCEEDED)
-            else:
-                record.outcome, record.finished_at = SUCCEEDED, iso(target.clock())
-                target.ledger.save(record)
-        except DeployFailedError:
-            raise
-        except Exception as exc:
-            recovery.abandon(target, record, exc)
-            raise
-        return record
-    finally:
-        target.release_lock(lock)
-
-
-def _undo(target: Target, record: DeploymentRecord, outcome: str, error: str) -> None:
-    restored, unrestored = recovery.restore_all(target.lam, record.functions.values())
-    record.steps_done += [f"restored {item}" for item in restored]
-    recovery.close_restored(target.ledger, record, outcome, error, unrestored)
+    """:class:`RecordedRun` with no undo beyond aliases."""
+    return RecordedRun(target, purpose, prepare, fill, executor, make_current).go()

@@ -39,7 +39,7 @@ from ..deploy.steps import (
 from ..deploy.target import Target
 from ..store.ledger import DeploymentRecord, FunctionState
 from ..store.snapshots import SnapshotStore
-from .recorded import run_recorded
+from .recorded import RecordedRun
 from .snapshot import layer_versions, snapshots
 
 RESTORED_ROLES = ("config", "code")  # never "data"
@@ -49,6 +49,11 @@ FUNCTION_STEPS = (
     PublishVersion,
     UpdateAlias,
 )
+
+
+def changes_functions(plan: Plan) -> bool:
+    """Whether the plan changes a function (else the restore is not made current)."""
+    return any(isinstance(step, FUNCTION_STEPS) for step in plan.steps)
 
 
 @dataclass
@@ -71,6 +76,8 @@ class _Planned:
     notes: list[str] = field(default_factory=list)
     republished: set[str] = field(default_factory=set)
     reused: dict[str, str] = field(default_factory=dict)  # saved ARN → live ARN, same content
+    # (bucket, key) → the bytes there before (None: absent), for the undo of a failed run
+    before: dict[tuple[str, str], bytes | None] = field(default_factory=dict)
     # function key → (resource, version or None: published by the plan, saved configuration)
     expected: dict[str, tuple[str, str | None, dict[str, Any]]] = field(default_factory=dict)
 
@@ -118,6 +125,7 @@ def _objects(target: Target, store: SnapshotStore, sid: str, doc: dict, out: _Pl
         live = s3util.get_bytes(target.s3, saved["bucket"], saved["key"])
         if live is not None and sha256_hex(live) == saved["sha256"]:
             continue
+        out.before[(saved["bucket"], saved["key"])] = live
         out.steps.append(
             PutObjectFromSnapshot(
                 saved["bucket"],
@@ -197,6 +205,7 @@ def restore_plan(target: Target, snapshot_id: str) -> tuple[Plan, _Planned, str]
     """The steps that put back what ``snapshot_id`` holds (reads only); unknown id: exit 2."""
     store = snapshots(target)
     doc, digest = store.load(snapshot_id)
+    snapshot_id = doc["id"]  # "latest" resolved
     out = _Planned()
     _layers(target, store, snapshot_id, doc, out)
     _objects(target, store, snapshot_id, doc, out)
@@ -216,6 +225,7 @@ def restore(
 ) -> RestoreReport:
     """Put ``target`` back as snapshot ``snapshot_id`` holds it (see the module docstring)."""
     plan, planned, _ = restore_plan(target, snapshot_id)
+    snapshot_id = plan.release_id.removeprefix("snapshot-")
     report = RestoreReport(target.name, snapshot_id, "planned", plan.describe(), planned.notes)
     if dry_run:
         DisplayOnlyExecutor().run(plan, None)
@@ -223,11 +233,11 @@ def restore(
     if plan.empty:
         report.outcome = "up_to_date"
         return report
-    holder: dict[str, _Planned] = {}
+    holder: dict[str, Any] = {}
 
     def prepare() -> tuple[Plan, dict[str, Any]]:
         again, planned_again, digest = restore_plan(target, snapshot_id)  # under the lock
-        holder["planned"] = planned_again
+        holder["planned"], holder["plan"] = planned_again, again
         report.plan, report.notes = again.describe(), planned_again.notes
         fields = {
             "kind": "restore",
@@ -240,13 +250,17 @@ def restore(
             "functions": {
                 key: FunctionState(resource, None, None, again.previous_versions[key])
                 for key, (resource, _, _) in planned_again.expected.items()
-            },
+            }
+            if changes_functions(again)
+            else {},
         }
         return again, fields
 
     def fill(record: DeploymentRecord, result: ApplyResult) -> None:
         for key, (_, version, saved) in holder["planned"].expected.items():
-            state = record.functions[key]
+            state = record.functions.get(key)
+            if state is None:  # functions untouched: not recorded
+                continue
             state.version = version or result.versions.get(key)
             state.code_sha256 = saved["CodeSha256"]
             if version is None:  # published from the restored $LATEST: layers as restored
@@ -254,12 +268,38 @@ def restore(
                 saved = {**saved, "Layers": layers}
             state.config = saved
 
-    def changes_functions(plan: Plan) -> bool:
-        return any(isinstance(step, FUNCTION_STEPS) for step in plan.steps)
+    def undo(result: ApplyResult) -> list[str]:
+        return _undo(target, holder["plan"], holder["planned"], result)
 
-    executor = executor or executor_for(target)
-    record = run_recorded(
-        target, f"restore {snapshot_id}", prepare, fill, executor, changes_functions
+    run = RecordedRun(
+        target,
+        f"restore {snapshot_id}",
+        prepare,
+        fill,
+        executor or executor_for(target),
+        changes_functions,
+        undo,
     )
+    record = run.go()
     report.outcome, report.record_id = "restored", record.id
     return report
+
+
+def _undo(target: Target, plan: Plan, planned: _Planned, result: ApplyResult) -> list[str]:
+    """Take back the layer versions and objects a failed restore put back (aliases are moved
+    back by the caller; ``$LATEST`` changes stand, as in a failed deploy)."""
+    notes = []
+    for step in reversed(plan.steps[: len(result.steps_done)]):
+        if isinstance(step, PublishLayerVersionFromSnapshot):
+            arn = result.layer_arns[step.saved_arn]
+            layer, _, number = arn.rpartition(":")
+            target.lam.delete_layer_version(LayerName=layer, VersionNumber=int(number))
+            notes.append(f"DeleteLayerVersion {step.layer}:{number}")
+        elif isinstance(step, PutObjectFromSnapshot):
+            previous = planned.before.get((step.bucket, step.key))
+            if previous is None:
+                target.s3.delete_object(Bucket=step.bucket, Key=step.key)
+            else:
+                target.s3.put_object(Bucket=step.bucket, Key=step.key, Body=previous)
+            notes.append(f"s3://{step.bucket}/{step.key} as before")
+    return notes

@@ -31,8 +31,8 @@ def choose_target(
     if current is not None and to_version in (current.version, current.release_id):
         return current, current  # already live: nothing to restore (run again, it converges)
     for record in ledger.history():
-        if record.outcome != SUCCEEDED:
-            continue
+        if record.outcome != SUCCEEDED or not record.functions:
+            continue  # a cleanup, or a restore of layers and objects only: not a state to run
         if current is not None and record.manifest_sha256 == current.manifest_sha256:
             continue
         if to_version is None and not record.validated:

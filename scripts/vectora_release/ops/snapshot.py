@@ -26,6 +26,7 @@ from ..aws.code import CodeRef
 from ..aws.lambda_ import if_exists
 from ..checks.recorded import configuration
 from ..common.clock import iso
+from ..common.digest import sha256_hex
 from ..common.errors import InputError
 from ..deploy.target import Target
 from ..store.snapshots import SnapshotStore
@@ -110,8 +111,10 @@ class _Taker:
         }
 
     def save(self, data: bytes) -> str:
-        digest = self.store.put_blob(self.id, data)
-        self.blobs[digest] = len(data)
+        digest = sha256_hex(data)
+        if digest not in self.blobs:  # the same bytes are saved once per snapshot
+            self.store.put_blob(self.id, data)
+            self.blobs[digest] = len(data)
         return digest
 
     def code(self, kind: str, name: str, qualifier: str, location: str | None, sha: str) -> str:

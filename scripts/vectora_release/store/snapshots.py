@@ -26,6 +26,7 @@ from ..common.jsonio import dumps_json
 
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
+LATEST = "latest"  # names the newest complete snapshot
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,10 @@ class SnapshotStore:
         )
 
     def load(self, snapshot_id: str) -> tuple[dict[str, Any], str]:
-        """(manifest, its sha256); an unknown id is bad input (exit 2)."""
+        """(manifest, its sha256); ``latest``: the newest; an unknown id is bad input (exit 2)."""
+        if snapshot_id == LATEST:
+            ids = self.ids()
+            snapshot_id = ids[-1] if ids else snapshot_id
         raw = None
         if "/" not in snapshot_id and snapshot_id.strip():
             key = f"{self.base}{snapshot_id}/{MANIFEST}"
