@@ -10,7 +10,9 @@ The leftovers (``docs/operations.md``, "Taking over an existing environment"):
 - **stale zip**: an object under ``layers/`` of ``<project>-lambda-code-<env>``.
 
 A layer version any version of any function of the env uses (``$LATEST``, a published one —
-a rollback target —) is never deleted: it is reported as kept. ``apply`` takes the lock and a
+a rollback target —) is never deleted: it is reported as kept. Nor is a layer with no
+environment suffix (``<project>-dependencies``): other environments may use it, and the deploy
+role of one environment may change only that environment's resources. ``apply`` takes the lock and a
 snapshot in the same run before the first deletion, so ``restore`` brings everything back.
 Client data (the data and newsletters buckets) is never looked at.
 """
@@ -62,9 +64,11 @@ class CleanupReport:
     leftovers: list[Leftover] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     snapshot: str | None = None
+    recovered: list[str] = field(default_factory=list)  # runs left half-done, repaired
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "recovered": self.recovered,
             "env": self.env,
             "applied": self.applied,
             "snapshot": self.snapshot,
@@ -105,7 +109,10 @@ def _layer_leftovers(target: Target) -> list[tuple[Leftover, Step | None]]:
             else:
                 kind = "layer"
             users = used.get(arn)
-            if users:
+            if not layer.endswith(f"-{target.name}"):
+                detail = "shared by every environment (no suffix): delete it by hand once unused"
+                out.append((Leftover(kind, arn, "keep", detail), None))
+            elif users:
                 out.append((Leftover(kind, arn, "keep", "used by " + ", ".join(users)), None))
             else:
                 out.append((Leftover(kind, arn, "delete"), DeleteLayerVersion(layer, number)))
@@ -199,7 +206,10 @@ def cleanup(target: Target, apply: bool = False, executor: Executor | None = Non
     if isinstance(executor, DisplayOnlyExecutor):
         executor.run(Plan(target.name, "cleanup", "", tuple(s for _, s in found if s), {}), None)
         return report
-    run.go()
+    try:
+        run.go()
+    finally:
+        report.recovered = run.recovered
     return report
 
 

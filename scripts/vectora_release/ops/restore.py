@@ -64,6 +64,7 @@ class RestoreReport:
     plan: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     record_id: str | None = None
+    recovered: list[str] = field(default_factory=list)  # runs left half-done, repaired
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -280,7 +281,10 @@ def restore(
         changes_functions,
         undo,
     )
-    record = run.go()
+    try:
+        record = run.go()
+    finally:
+        report.recovered = run.recovered
     report.outcome, report.record_id = "restored", record.id
     return report
 
