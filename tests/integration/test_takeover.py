@@ -99,6 +99,13 @@ def test_story_adopt_deploy_validate_rollback_gives_back_the_hand_made_engine(br
 
     redeployed = cli("deploy", "--env", "dev", "--version", released.r1.version)
     assert redeployed.code == 0, redeployed.err
+    swept = cli("gc", "--env", "dev", "--keep", "1")
+    assert swept.code == 0, swept.err
+    for state in record.functions.values():  # the way back to the hand-made engine stays
+        conf = target.lam.get_function_configuration(
+            FunctionName=state.name, Qualifier=state.version
+        )
+        assert conf["CodeSha256"] == state.code_sha256
     _cleanup_and_restore(target, made, cli)
     assert data_digests(target, made) == data_before
 
