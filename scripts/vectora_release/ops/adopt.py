@@ -23,7 +23,7 @@ from ..deploy.pipeline import executor_for
 from ..deploy.steps import Plan, PublishVersion, Step, TagResource, UpdateAlias
 from ..deploy.target import Target
 from ..store.ledger import SUCCEEDED, DeploymentRecord, FunctionState
-from .recorded import RecordedRun
+from .recorded import RecordedRun, repair
 from .snapshot import take_snapshot
 
 ADOPTED = "adopted"
@@ -114,6 +114,7 @@ def adopt(target: Target, dry_run: bool = False, executor: Executor | None = Non
         return report
     if not found:
         report.outcome = "up_to_date"
+        report.recovered = repair(target, f"adopt {target.name}")
         return report
     executor = executor or executor_for(target)
 

@@ -32,7 +32,7 @@ from ..deploy.pipeline import executor_for
 from ..deploy.steps import DeleteLayerVersion, DeleteObject, Plan, Step
 from ..deploy.target import Target
 from ..store.ledger import DeploymentRecord
-from .recorded import RecordedRun
+from .recorded import RecordedRun, repair
 from .snapshot import (
     env_functions,
     env_layers,
@@ -170,7 +170,10 @@ def cleanup(target: Target, apply: bool = False, executor: Executor | None = Non
     """
     found = leftovers(target)
     report = CleanupReport(target.name, apply, [item for item, _ in found])
-    if not apply or not any(step for _, step in found):
+    if not apply:
+        return report
+    if not any(step for _, step in found):
+        report.recovered = repair(target, f"cleanup {target.name}")
         return report
     holder: dict[str, Any] = {}
 

@@ -113,6 +113,17 @@ class RecordedRun:
             return [f"could not undo everything ({exc}): run it again"]
 
 
+def repair(target: Target, purpose: str) -> list[str]:
+    """With nothing left to change, still close a run left half-done (under the lock)."""
+    if not recovery.interrupted(target):
+        return []
+    lock = target.ledger.acquire(target.config.lock_lease_seconds, purpose)
+    try:
+        return recovery.recover_interrupted(target)
+    finally:
+        target.release_lock(lock)
+
+
 def run_recorded(
     target: Target,
     purpose: str,

@@ -39,7 +39,7 @@ from ..deploy.steps import (
 from ..deploy.target import Target
 from ..store.ledger import DeploymentRecord, FunctionState
 from ..store.snapshots import SnapshotStore
-from .recorded import RecordedRun
+from .recorded import RecordedRun, repair
 from .snapshot import layer_versions, snapshots
 
 RESTORED_ROLES = ("config", "code")  # never "data"
@@ -158,7 +158,13 @@ def _function(
         data = store.blob(sid, saved["code"]["$LATEST"])
         out.steps.append(UpdateFunctionCodeFromSnapshot(resource, want["CodeSha256"], data))
     live_env = (live["Configuration"].get("Environment") or {}).get("Variables", {})
-    env = {k: (live_env.get(k, "") if v == MASK else v) for k, v in want["Environment"].items()}
+    env = {k: (live_env[k] if v == MASK else v) for k, v in want["Environment"].items()
+           if v != MASK or k in live_env}  # fmt: skip
+    out.notes += [
+        f"{resource}: {k} was masked in the snapshot and is gone: set it by hand"
+        for k, v in want["Environment"].items()
+        if v == MASK and k not in live_env
+    ]
     layers = tuple(
         LayerRef(a) if a in out.republished else out.reused.get(a, a) for a in want["Layers"]
     )
@@ -233,6 +239,7 @@ def restore(
         return report
     if plan.empty:
         report.outcome = "up_to_date"
+        report.recovered = repair(target, f"restore {snapshot_id}")
         return report
     holder: dict[str, Any] = {}
 
