@@ -176,7 +176,7 @@ def _objects(target: Target, made: Brownfield, small: bool) -> None:
     stale = "layers/vectora-core-v42.zip"
     s3.put_object(Bucket=code_bucket, Key=stale, Body=_zip({"python/v42.py": "V = 42\n"}))
     made.stale_zips.append(stale)
-    day = "2026/11/16"
+    day = "2026/01/30"  # not the e2e validation's run date, which that run writes
     data = {
         (buckets["data"], f"curated/{CLIENT}/{day}/items.json"): json.dumps(
             [{"title": "hand-made item", "score": 0.9}]
