@@ -6,8 +6,8 @@ For each run, on a freshly reset embedded AWS with dev bootstrapped, R1 publishe
 hand-made (``local.brownfield``): ``snapshot --include-data`` (time, bytes saved, AWS calls),
 ``adopt`` (AWS calls per function, mutating ones apart), the first deploy of R1, an unchanged
 deploy after it (mutating calls: the target is 0), ``cleanup --apply`` and ``restore`` of the
-snapshot cleanup took (time, steps, the bytes that snapshot holds, AWS calls). Prints medians. Always exits 0: it is
-a report, the tests are what fail.
+snapshot cleanup took (time, steps, the bytes that snapshot holds, AWS calls). Prints
+medians. Always exits 0: it is a report, the tests are what fail.
 """
 
 from __future__ import annotations
