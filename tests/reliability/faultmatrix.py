@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import faulttakeover
 from harness import KILL, KILLED, Faults, run_cli, stub_runner
 from support import Releases, target
 from vectora_release.aws.lambda_ import ALIAS
@@ -40,8 +41,11 @@ from vectora_release.common.clock import utcnow
 from vectora_release.common.errors import LockHeldError
 from vectora_release.deploy.pipeline import deploy_release
 from vectora_release.deploy.target import Target
+from vectora_release.ops.adopt import adopt
 from vectora_release.ops.bootstrap import bootstrap
+from vectora_release.ops.cleanup import cleanup
 from vectora_release.ops.promote import promote
+from vectora_release.ops.restore import restore
 from vectora_release.ops.rollback import rollback
 from vectora_release.ops.status import status_row
 from vectora_release.store.ledger import IN_PROGRESS
@@ -59,6 +63,9 @@ class Command:
     end: str  # the release (R1/R2) the environment must end on
     prepare: Callable[[Releases], None]  # builds the starting state (AWS env already set)
     follow_up: Callable[[Releases, Target], Any]  # ``again`` in-process, with a later clock
+    # Takeover commands (``faulttakeover.py``): the fingerprint of the state they change; the
+    # run must leave the one before it or the one a clean run leaves. None: releases R1/R2.
+    state: Callable[[Target], str] | None = None
 
 
 def _environments(releases: Releases, *envs: str) -> dict[str, Target]:
@@ -121,6 +128,28 @@ COMMANDS = {
         end="R1", prepare=prepare_rollback,
         follow_up=lambda rel, t: rollback(t, "0.1.0"),
     ),
+    "adopt": Command(
+        "adopt", "dev",
+        args=("adopt", "--env", "dev"), again=("adopt", "--env", "dev"),
+        end="end", prepare=faulttakeover.prepare_adopt,
+        follow_up=lambda rel, t: adopt(t),
+        state=lambda t: faulttakeover.state(t, "adopt"),
+    ),
+    "cleanup": Command(
+        "cleanup", "dev",
+        args=("cleanup", "--env", "dev", "--apply"), again=("cleanup", "--env", "dev", "--apply"),
+        end="end", prepare=faulttakeover.prepare_cleanup,
+        follow_up=lambda rel, t: cleanup(t, apply=True),
+        state=lambda t: faulttakeover.state(t, "cleanup"),
+    ),
+    "restore": Command(
+        "restore", "dev",
+        args=("restore", "--env", "dev", "--snapshot", "latest"),
+        again=("restore", "--env", "dev", "--snapshot", "latest"),
+        end="end", prepare=faulttakeover.prepare_restore,
+        follow_up=lambda rel, t: restore(t, "latest"),
+        state=lambda t: faulttakeover.state(t, "restore"),
+    ),
 }  # fmt: skip
 
 
@@ -141,7 +170,8 @@ class Verdict:
 
     @property
     def one_release(self) -> bool:
-        return len(set(self.live.values())) == 1 and next(iter(self.live.values())) in ("R1", "R2")
+        states = ("R1", "R2", "start", "end")  # releases, or a takeover's states
+        return len(set(self.live.values())) == 1 and next(iter(self.live.values())) in states
 
     @property
     def ok(self) -> bool:
@@ -240,12 +270,19 @@ def lock_problem(t: Target, lease_seconds: int) -> str | None:
 class Run:
     """One injection: ``mode`` at call ``k`` of ``command``, on the copy the AWS env points at."""
 
-    def __init__(self, command: Command, releases: Releases, calls: list[str]) -> None:
+    def __init__(
+        self,
+        command: Command,
+        releases: Releases,
+        calls: list[str],
+        labels: dict[str, str] | None = None,
+    ) -> None:
         self.command = command
         self.releases = releases
         self.calls = calls
         self.lease = releases.config.lock_lease_seconds
         self.stale = releases.config.lock_stale_after_seconds
+        self.labels = labels or {}  # takeover: fingerprint → "start" / "end"
 
     @property
     def config_path(self) -> str:
@@ -266,8 +303,24 @@ class Run:
 
     def _observe(self, verdict: Verdict) -> Target:
         t = self.target()
-        verdict.live = live_releases(t, self.releases)
+        verdict.live = self._live(t)
         return t
+
+    def _live(self, t: Target) -> dict[str, str]:
+        if self.command.state is None:
+            return live_releases(t, self.releases)
+        return {"state": self.labels.get(self.command.state(t), "?")}
+
+    def _ledger_problems(self, t: Target, live: dict[str, str], full: bool) -> list[str]:
+        """The release commands' ledger check; a takeover's is its state and open records."""
+        if self.command.state is None:
+            return ledger_problems(t, self.releases, live, full)
+        if live != {"state": "end"}:
+            return []
+        current = t.ledger.current()
+        if self.command.name == "adopt" and (current is None or current.kind != "adopt"):
+            return [f"adopted, but the current record is {current and current.kind}"]
+        return []
 
     def _failed(self, verdict: Verdict) -> None:
         faults = Faults(verdict.mode, verdict.k)
@@ -278,7 +331,7 @@ class Run:
         t = self._observe(verdict)
         if not verdict.one_release:
             verdict.problems.append(f"a mix of releases is live: {verdict.live}")
-        verdict.problems += ledger_problems(t, self.releases, verdict.live, full=False)
+        verdict.problems += self._ledger_problems(t, verdict.live, full=False)
         left = open_records(t)
         if left:
             verdict.problems.append(f"records left in_progress by a run that ended: {left}")
@@ -296,7 +349,7 @@ class Run:
         t = self._observe(verdict)
         left = open_records(t)
         verdict.flagged = bool(left)
-        disagree = ledger_problems(t, self.releases, verdict.live, full=False)
+        disagree = self._ledger_problems(t, verdict.live, full=False)
         if (not verdict.one_release or disagree) and not left:
             verdict.problems.append(f"live state neither recorded nor flagged: {disagree}")
         if t.ledger.read_lock() is not None:
@@ -329,10 +382,10 @@ class Run:
 
     def _converged(self, verdict: Verdict) -> None:
         t = self.target()
-        live = live_releases(t, self.releases)
+        live = self._live(t)
         if set(live.values()) != {self.command.end}:
             verdict.problems.append(f"did not converge: {live}")
-        verdict.problems += ledger_problems(t, self.releases, live)
+        verdict.problems += self._ledger_problems(t, live, full=True)
         if open_records(t):
             verdict.problems.append(f"records still in_progress: {open_records(t)}")
         verdict.problems += filter(None, [lock_problem(t, self.lease)])

@@ -34,6 +34,7 @@ class Matrix:
         self.releases = releases
         self.holder = SnapshotServer()
         self._holder_lock = threading.Lock()
+        self.labels: dict[str, str] = {}
         with pointing_at(self.holder.endpoint), stub_runner():
             command.prepare(releases)
         self.calls = self._baseline()
@@ -46,14 +47,21 @@ class Matrix:
         try:
             with pointing_at(copy.endpoint):
                 config = self.releases.r1.config_path
+                t = target(self.releases.config, self.command.env)
+                state = self.command.state
+                start = state(t) if state is not None else None
                 calls = Faults()
                 run = run_cli(config, self.command.args, [calls])
                 assert run.code == 0, run.err
-                t = target(self.releases.config, self.command.env)
+                assert t.ledger.read_lock() is None
+                if state is not None:  # a takeover: its two states (see faulttakeover.py)
+                    end = state(t)
+                    assert end != start, "the clean run changed nothing"
+                    self.labels = {start: "start", end: "end"}
+                    return calls.calls
                 live = live_releases(t, self.releases)
                 assert set(live.values()) == {self.command.end}, live
                 assert not ledger_problems(t, self.releases, live)
-                assert t.ledger.read_lock() is None
                 # the real validation: smoke runs of the deployed bytes included
                 checked = run_cli(config, ["validate", "--env", self.command.env], stub=False)
                 assert checked.code == 0, checked.err
@@ -70,7 +78,13 @@ class Matrix:
         with self._holder_lock:
             copy = self.holder.fork()
         try:
-            job = {"command": self.command.name, "calls": self.calls, "mode": mode, "k": k}
+            job = {
+                "command": self.command.name,
+                "calls": self.calls,
+                "labels": self.labels,
+                "mode": mode,
+                "k": k,
+            }
             return pool.ask({**job, "endpoint": copy.endpoint})
         finally:
             with self._holder_lock:
@@ -141,7 +155,7 @@ def _serve(work: Path) -> None:
     out = sys.stdout
     for line in sys.stdin:
         job = json.loads(line)
-        run = Run(COMMANDS[job["command"]], releases, job["calls"])
+        run = Run(COMMANDS[job["command"]], releases, job["calls"], job.get("labels"))
         with pointing_at(job["endpoint"]):
             try:
                 verdict = run(job["mode"], job["k"])

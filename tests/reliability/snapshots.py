@@ -91,10 +91,11 @@ def _app():
 
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from vectora_release.local import bucket_policies
+    from vectora_release.local.codeserver import with_code_endpoint
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     bucket_policies.install()  # as the embedded AWS does (docs/security.md)
-    return DomainDispatcherApplication(create_backend_app)
+    return with_code_endpoint(DomainDispatcherApplication(create_backend_app))
 
 
 def _serve_copy(app, listener: socket.socket, holder: int) -> None:

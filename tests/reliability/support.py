@@ -27,6 +27,7 @@ from vectora_release.build.manifest import Manifest
 from vectora_release.common.clock import Clock, utcnow
 from vectora_release.config.model import ReleaseConfig, load_config
 from vectora_release.deploy.target import Target
+from vectora_release.local.codeserver import LocalCodeFetcher
 from vectora_release.local.runner import LocalInvoker
 from vectora_release.local.server import environment
 
@@ -120,7 +121,13 @@ def target(config: ReleaseConfig, env: str, clock: Clock = utcnow) -> Target:
     """
     runner = LocalInvoker(default_cache_dir(config.root) / "runner")
     return Target(
-        config, config.env(env), Aws(new_session()), clock=clock, waiter_delay=1, runner=runner
+        config,
+        config.env(env),
+        Aws(new_session()),
+        clock=clock,
+        waiter_delay=1,
+        runner=runner,
+        code_fetcher=LocalCodeFetcher(),
     )
 
 

@@ -45,7 +45,13 @@ ACCOUNT, REGION = "123456789012", "eu-west-3"  # moto's account; the project's r
 DEV_ROLE = f"arn:aws:iam::{ACCOUNT}:role/vectora-inbox-deploy-dev"
 IAM = Path(__file__).resolve().parents[2] / "iam"
 READS = ("Get", "List", "Describe")
-UNSCOPED = {"lambda:ListLayerVersions", "lambda:ListLayers", "sts:GetCallerIdentity"}
+UNSCOPED = {
+    "lambda:ListLayerVersions",
+    "lambda:ListLayers",
+    "lambda:ListFunctions",
+    "lambda:ListEventSourceMappings",
+    "sts:GetCallerIdentity",
+}
 MODELS = ("arn:aws:bedrock:*::foundation-model/", "arn:aws:bedrock:*:")  # shared, not per env
 DENIED = ("AccessDenied", "AccessDeniedException")
 EMPTY_ZIP = b"PK\x05\x06" + b"\0" * 18
@@ -373,5 +379,6 @@ def test_every_shipped_policy_is_scoped_to_its_environment(env: str, figures: Fi
             "least privilege (IAM enforced, dev deploy policy only)",
             f"shipped policies rendered for dev: {checked} resources, every write scoped to "
             "vectora-inbox-*-dev (and the artifact store, which dev publishes to), reads within "
-            "the project, * only for the 3 actions that take none; observe-policy read-only",
+            f"the project, * only for the {len(UNSCOPED)} actions that take none; observe-policy "
+            "read-only",
         )

@@ -18,7 +18,7 @@ from ..aws.lambda_ import (
 )
 from ..build.manifest import CONFIG_BUNDLE, Manifest
 from ..common.digest import sha256_hex
-from ..common.errors import IntegrityError
+from ..common.errors import InputError, IntegrityError
 from ..config.model import CONFIG_PREFIX_VAR, MASK, SSM_PREFIX, is_secret_key
 from ..deploy.desired import bundle_objects
 from ..deploy.target import Target
@@ -203,6 +203,12 @@ def all_findings(
 
 def manifest_of(target: Target, record: DeploymentRecord) -> Manifest:
     """The manifest a ledger record deployed, from the environment's store."""
+    if record.snapshot is not None:
+        raise InputError(
+            f"{target.name} runs the state {record.kind} recorded from snapshot "
+            f"{record.snapshot}, which no release manifest describes",
+            f"deploy a release first: vectora-release deploy --env {target.name} --version …",
+        )
     store = ArtifactStore(target.s3, record.artifact_bucket)
     manifest = store.find(commit=record.commit)
     if manifest.sha256 != record.manifest_sha256:

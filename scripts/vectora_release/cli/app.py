@@ -28,10 +28,13 @@ class Wiring:
     """How the CLI reaches AWS (``aws()`` makes a client factory) and runs functions.
 
     ``runner`` None: the local runner on the embedded AWS, Lambda's Invoke elsewhere.
+    ``code_fetcher`` None: the local code endpoint on the embedded AWS, the presigned URL
+    elsewhere.
     """
 
     aws: Callable[[], Any] | None = None
     runner: Callable[..., Any] | None = None
+    code_fetcher: Callable[..., bytes] | None = None
 
 
 class App:
@@ -87,7 +90,13 @@ class App:
         spec = self.config.env(env)
         aws = self.aws
         return Target(
-            self.config, spec, aws, progress=self.progress, runner=self.runner(), cancel=self.cancel
+            self.config,
+            spec,
+            aws,
+            progress=self.progress,
+            runner=self.runner(),
+            code_fetcher=self.code_fetcher(),
+            cancel=self.cancel,
         )
 
     def runner(self) -> Callable[..., Any] | None:
@@ -99,6 +108,19 @@ class App:
             return self.wiring.runner
         if uses_local_runner():
             return LocalInvoker(default_cache_dir(self.root) / "runner")
+        return None
+
+    def code_fetcher(self) -> Callable[..., bytes] | None:
+        """How snapshots download code: the wiring's, else the local endpoint on the embedded
+        AWS (it serves no presigned URL), else the presigned URL Lambda returns."""
+        from ..local.runner import uses_local_runner
+
+        if self.wiring.code_fetcher is not None:
+            return self.wiring.code_fetcher
+        if uses_local_runner():
+            from ..local.codeserver import LocalCodeFetcher
+
+            return LocalCodeFetcher()
         return None
 
     def progress(self, message: str) -> None:

@@ -18,18 +18,23 @@ from .desired import DesiredState, FunctionSpecD
 from .steps import (
     CopyObject,
     CreateFunction,
+    DeleteLayerVersion,
     DeleteObject,
     LayerRef,
     Plan,
     PublishLayerVersion,
+    PublishLayerVersionFromSnapshot,
     PublishVersion,
     PutFunctionConcurrency,
     PutObject,
+    PutObjectFromSnapshot,
     Step,
     TagResource,
     UpdateAlias,
     UpdateFunctionCode,
+    UpdateFunctionCodeFromSnapshot,
     UpdateFunctionConfiguration,
+    UpdateFunctionConfigurationFromSnapshot,
 )
 
 Progress = Callable[[str], None]
@@ -60,7 +65,7 @@ class Executor(Protocol):
 
     writes: bool
 
-    def run(self, plan: Plan, desired: DesiredState) -> ApplyResult: ...
+    def run(self, plan: Plan, desired: DesiredState | None) -> ApplyResult: ...
 
     def copy_release(self, step: CopyObject, manifest: Manifest) -> None: ...
 
@@ -73,7 +78,7 @@ class DisplayOnlyExecutor:
     def __init__(self) -> None:
         self.shown: list[str] = []
 
-    def run(self, plan: Plan, desired: DesiredState) -> ApplyResult:
+    def run(self, plan: Plan, desired: DesiredState | None) -> ApplyResult:
         self.shown += plan.describe()
         return ApplyResult(layer_arns=dict(plan.layer_arns))
 
@@ -100,7 +105,7 @@ class AwsExecutor:
         self.waiter_delay = waiter_delay
         self.cancel = cancel or Cancellation()
 
-    def run(self, plan: Plan, desired: DesiredState) -> ApplyResult:
+    def run(self, plan: Plan, desired: DesiredState | None) -> ApplyResult:
         result = ApplyResult(layer_arns=dict(plan.layer_arns))
         for index, step in enumerate(plan.steps):
             if self.cancel.requested:  # the step boundary: stop before the next change
@@ -134,7 +139,8 @@ class AwsExecutor:
         self.progress(f"PutObject x{count} under s3://{step.bucket}/{step.prefix}")
 
     # -- one step ---------------------------------------------------------------------------
-    def _apply(self, step: Step, desired: DesiredState, result: ApplyResult) -> None:
+    def _apply(self, step: Step, desired: Any, result: ApplyResult) -> None:
+        # ``desired`` is None for plans of alias, version and tag steps only (adopt, restore)
         match step:
             case PublishLayerVersion():
                 self._publish_layer(step, desired, result)
@@ -168,6 +174,48 @@ class AwsExecutor:
                 result.versions[function] = version
             case UpdateAlias():
                 self._update_alias(step, result)
+            case DeleteLayerVersion(layer=layer, version=version):
+                self.lam.delete_layer_version(LayerName=layer, VersionNumber=version)
+            case _:
+                self._apply_saved(step, result)
+
+    def _apply_saved(self, step: Step, result: ApplyResult) -> None:
+        """Steps that put back what a snapshot saved (``restore``)."""
+        match step:
+            case PublishLayerVersionFromSnapshot():
+                response = self.lam.publish_layer_version(
+                    LayerName=step.layer,
+                    Description=step.description,
+                    Content={"ZipFile": step.data},
+                    CompatibleRuntimes=list(step.compatible_runtimes),
+                )
+                _check_code(step.layer, response["Content"]["CodeSha256"], step.code_sha256)
+                result.layer_arns[step.saved_arn] = response["LayerVersionArn"]
+            case UpdateFunctionCodeFromSnapshot(resource=resource, data=data):
+                response = self.lam.update_function_code(FunctionName=resource, ZipFile=data)
+                _check_code(resource, response["CodeSha256"], step.code_sha256)
+                self._wait(resource)
+            case UpdateFunctionConfigurationFromSnapshot():
+                self.lam.update_function_configuration(
+                    FunctionName=step.resource,
+                    Handler=step.handler,
+                    Runtime=step.runtime,
+                    MemorySize=step.memory,
+                    Timeout=step.timeout,
+                    Layers=_layer_arns(step.layers, result),
+                    Environment={"Variables": dict(step.env)},
+                )
+                self._wait(step.resource)
+            case PutObjectFromSnapshot():
+                extra = {"ContentType": step.content_type} if step.content_type else {}
+                self.s3.put_object(
+                    Bucket=step.bucket,
+                    Key=step.key,
+                    Body=step.data,
+                    ChecksumAlgorithm="SHA256",
+                    ChecksumSHA256=hex_to_b64(step.sha256),
+                    **extra,
+                )
 
     def _publish_layer(
         self, step: PublishLayerVersion, desired: DesiredState, result: ApplyResult

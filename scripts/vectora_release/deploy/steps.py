@@ -143,6 +143,72 @@ class CopyObject:
         )
 
 
+@dataclass(frozen=True)
+class DeleteLayerVersion:
+    """Delete a legacy layer version (``cleanup --apply``, after a snapshot holds it)."""
+
+    layer: str
+    version: int
+
+    def describe(self) -> str:
+        return f"DeleteLayerVersion {self.layer}:{self.version}"
+
+
+@dataclass(frozen=True)
+class PublishLayerVersionFromSnapshot:
+    """Publish a saved layer version again (``restore``); later steps name it ``LayerRef(arn)``
+    with the ARN it had when saved."""
+
+    layer: str
+    saved_arn: str
+    code_sha256: str
+    description: str
+    compatible_runtimes: tuple[str, ...]
+    data: bytes = field(repr=False, compare=False)
+
+    def describe(self) -> str:
+        return f"PublishLayerVersion {self.layer} (saved as {self.saved_arn.rsplit(':', 1)[-1]})"
+
+
+@dataclass(frozen=True)
+class UpdateFunctionCodeFromSnapshot:
+    resource: str
+    code_sha256: str
+    data: bytes = field(repr=False, compare=False)
+
+    def describe(self) -> str:
+        return f"UpdateFunctionCode {self.resource} (saved code {self.code_sha256})"
+
+
+@dataclass(frozen=True)
+class UpdateFunctionConfigurationFromSnapshot:
+    """Handler, runtime, memory, timeout, layers and env as saved (masked values kept live)."""
+
+    resource: str
+    handler: str
+    runtime: str
+    memory: int
+    timeout: int
+    layers: tuple[str | LayerRef, ...]
+    env: Mapping[str, str] = field(repr=False)
+    changes: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        return f"UpdateFunctionConfiguration {self.resource} ({', '.join(self.changes)})"
+
+
+@dataclass(frozen=True)
+class PutObjectFromSnapshot:
+    bucket: str
+    key: str
+    sha256: str
+    content_type: str | None
+    data: bytes = field(repr=False, compare=False)
+
+    def describe(self) -> str:
+        return f"PutObject s3://{self.bucket}/{self.key} (saved sha256 {self.sha256[:12]}…)"
+
+
 Step = (
     PublishLayerVersion
     | PutObject
@@ -154,6 +220,11 @@ Step = (
     | TagResource
     | PublishVersion
     | UpdateAlias
+    | DeleteLayerVersion
+    | PublishLayerVersionFromSnapshot
+    | UpdateFunctionCodeFromSnapshot
+    | UpdateFunctionConfigurationFromSnapshot
+    | PutObjectFromSnapshot
 )
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..aws.clients import Aws, BotoCoreError, ClientError, error_code
+from ..aws.code import CodeFetcher, CodeRef, download_location, fetch_checked
 from ..common.cancel import Cancellation
 from ..common.clock import Clock, utcnow
 from ..common.errors import InputError
@@ -36,6 +37,9 @@ class Target:
     runner: FunctionRunner | None = None
     # A stop request (SIGINT/SIGTERM, turned into it by the CLI), honoured at step boundaries.
     cancel: Cancellation = field(default_factory=Cancellation)
+    # How snapshots download function and layer code. None: the presigned ``Location`` Lambda
+    # returns. On the embedded AWS the CLI hands in the local code endpoint (``local.codeserver``).
+    code_fetcher: CodeFetcher | None = None
 
     def __post_init__(self) -> None:
         check_account(self.spec, self.aws)
@@ -59,6 +63,10 @@ class Target:
     @property
     def ledger(self) -> Ledger:
         return Ledger(self.s3, self.spec.artifact_bucket, self.name, self.clock)
+
+    def fetch_code(self, ref: CodeRef) -> bytes:
+        """The bytes of a function or layer version, checked against its CodeSha256."""
+        return fetch_checked(self.code_fetcher or download_location, ref)
 
     def declared_env(
         self, functions: list[str], recorded: Mapping[str, Mapping[str, str] | None] | None = None

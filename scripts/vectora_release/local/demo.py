@@ -14,6 +14,7 @@ from ..build.deps import default_cache_dir
 from ..common.errors import CheckFailedError
 from ..common.output import say, table
 from ..ops.status import status_table
+from .demo_takeover import take_over_stage, way_back_and_cleanup
 from .scratch import commit_all, make_scratch_repo
 from .server import embedded_aws
 
@@ -61,7 +62,8 @@ class Story:
 
 
 def run_demo(source: Path, run: CliRun) -> None:
-    """Build → dev (validated) → stage → prod → a defective release rolled back in dev.
+    """Build → dev (validated) → a hand-made stage taken over → stage → prod → a defective
+    release rolled back in dev.
 
     ``source`` is the repository to copy into a scratch one; ``run`` runs the command line.
     """
@@ -81,7 +83,9 @@ def _tell(story: Story, repo: Path) -> None:
     first = _build_twice(story, repo)
     release = f"{first['version']}+{first['commit'][:7]}"
     _deploy_dev(story, first, release)
+    made, data, hand_made = take_over_stage(story, repo)
     _promote(story)
+    way_back_and_cleanup(story, repo, made, data, hand_made)
     _refuse_unvalidated(story, repo, first, release)
     _defective_release(story, repo)
     _where_everything_runs(story, first, release)
@@ -112,7 +116,7 @@ def _deploy_dev(story: Story, first: dict[str, Any], release: str) -> None:
 
 def _promote(story: Story) -> None:
     cli, check = story.cli, story.check
-    story.chapter("4. promote dev → stage → prod: the exact same bytes")
+    story.chapter("5. promote dev → stage → prod: the exact same bytes")
     _, report = cli("promote", "--from", "dev", "--to", "stage")
     check(
         "stage validation passed and its e2e metrics match dev's",
@@ -128,7 +132,7 @@ def _promote(story: Story) -> None:
 
 def _refuse_unvalidated(story: Story, repo: Path, first: dict[str, Any], release: str) -> None:
     cli, check = story.cli, story.check
-    story.chapter("5. a release never validated in dev cannot reach stage")
+    story.chapter("7. a release never validated in dev cannot reach stage")
     _bump(repo, "0.1.1", lambda text: text)
     _, fix = cli("build", "--out", str(repo / "dist"))
     cli("publish", "--manifest", str(repo / "dist" / "manifest.json"))
@@ -143,7 +147,7 @@ def _refuse_unvalidated(story: Story, repo: Path, first: dict[str, Any], release
 
 def _defective_release(story: Story, repo: Path) -> None:
     cli, check = story.cli, story.check
-    story.chapter("6. a defective release: newsletter-v2 loses NEWSLETTERS_BUCKET")
+    story.chapter("8. a defective release: newsletter-v2 loses NEWSLETTERS_BUCKET")
     _bump(repo, "0.2.0", _drop_newsletters_bucket)
     _, bad = cli("build", "--out", str(repo / "dist"))
     cli("publish", "--manifest", str(repo / "dist" / "manifest.json"))
@@ -164,7 +168,7 @@ def _defective_release(story: Story, repo: Path) -> None:
 
 
 def _where_everything_runs(story: Story, first: dict[str, Any], release: str) -> None:
-    story.chapter("7. where everything runs now")
+    story.chapter("9. where everything runs now")
     _, rows = story.cli("status")
     rows = rows or []
     story.check(

@@ -41,15 +41,39 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _moto_server(port: int) -> Any:
+    """moto's threaded server, its application also serving the code endpoint
+    (``codeserver.with_code_endpoint``: moto serves no presigned code URL)."""
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from moto.server import ThreadedMotoServer
+    from werkzeug.serving import make_server
+
+    from .codeserver import with_code_endpoint
+
+    bucket_policies.install()
+
+    class _Server(ThreadedMotoServer):
+        def _server_entry(self) -> None:
+            app = with_code_endpoint(DomainDispatcherApplication(create_backend_app))
+            self._server = make_server(
+                "127.0.0.1", port, app, True, request_handler=MotoRequestHandler
+            )
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
+    return _Server(ip_address="127.0.0.1", port=port, verbose=False)
+
+
 class EmbeddedAws:
     """A moto server in a background thread, bound to 127.0.0.1 on a free port."""
 
     def __init__(self, port: int = 0) -> None:
-        from moto.server import ThreadedMotoServer
-
-        bucket_policies.install()
         self.port = port or _free_port()
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._server = _moto_server(self.port)
 
     @property
     def endpoint(self) -> str:
@@ -227,11 +251,8 @@ def exports(endpoint: str) -> str:
 
 
 def _serve(port: int) -> None:
-    from moto.server import ThreadedMotoServer
-
-    bucket_policies.install()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = _moto_server(port)
     server.start()
     signal.signal(signal.SIGTERM, lambda *_: (server.stop(), sys.exit(0)))
     while True:

@@ -23,7 +23,8 @@ class GcReport:
 
 
 def gc(target: Target, keep: int = 5, dry_run: bool = False) -> GcReport:
-    """Keep what alias ``live`` and the last ``keep`` ledger records reference; delete the rest.
+    """Keep what alias ``live``, the last ``keep`` ledger records and every ``adopt`` record
+    reference; delete the rest.
 
     Only resources the tool manages are touched: functions tagged ``ManagedBy`` and layer
     versions whose description carries the tool's digest mark. The environment's lock is held
@@ -42,7 +43,9 @@ def gc(target: Target, keep: int = 5, dry_run: bool = False) -> GcReport:
 def _sweep(target: Target, keep: int, dry_run: bool) -> GcReport:
     lam = target.lam
     report = GcReport(target.name, dry_run)
-    records = target.ledger.history(limit=keep)
+    history = target.ledger.history()
+    # the last ``keep`` records, and every adopt: the way back to a hand-made engine stays
+    records = history[:keep] + [r for r in history[keep:] if r.kind == "adopt"]
     wanted_versions: dict[str, set[str]] = {}
     wanted_layers: set[str] = set()
     for record in records:

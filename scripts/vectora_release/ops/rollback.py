@@ -1,10 +1,15 @@
-"""Restore an earlier release: flip aliases back when the versions exist, else redeploy."""
+"""Restore an earlier release: flip aliases back when the versions exist, else redeploy.
+
+A record with no release manifest (``adopt``, ``restore``: it names a snapshot instead) is
+returned to by an alias flip to its recorded versions, which its own run published, and
+checked against what it recorded (``checks.recorded``): see :func:`_rollback_to_recorded`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from ..aws.lambda_ import if_exists
+from ..aws.lambda_ import alias_version, if_exists
 from ..checks.findings import manifest_of
 from ..checks.validate import make_validator
 from ..common.errors import InputError
@@ -13,7 +18,8 @@ from ..deploy.pipeline import DeployReport, execute, executor_for
 from ..deploy.release import release_planner
 from ..deploy.steps import Plan, UpdateAlias
 from ..deploy.target import Target
-from ..store.ledger import SUCCEEDED, DeploymentRecord
+from ..store.ledger import SUCCEEDED, DeploymentRecord, FunctionState
+from .recorded import run_recorded
 
 
 def choose_target(
@@ -25,8 +31,8 @@ def choose_target(
     if current is not None and to_version in (current.version, current.release_id):
         return current, current  # already live: nothing to restore (run again, it converges)
     for record in ledger.history():
-        if record.outcome != SUCCEEDED:
-            continue
+        if record.outcome != SUCCEEDED or not record.functions:
+            continue  # a cleanup, or a restore of layers and objects only: not a state to run
         if current is not None and record.manifest_sha256 == current.manifest_sha256:
             continue
         if to_version is None and not record.validated:
@@ -54,6 +60,8 @@ def rollback(
 ) -> DeployReport:
     """Put ``target`` back on an earlier release and record it as a rollback."""
     chosen, current = choose_target(target, to_version)
+    if chosen.snapshot is not None:
+        return _rollback_to_recorded(target, chosen, current, reason, executor)
     manifest = manifest_of(target, chosen)
     artifacts = target.store.artifacts(manifest)
     recorded_env = {fn: state.env for fn, state in chosen.functions.items()}
@@ -95,3 +103,70 @@ def _alias_flip(target: Target, record: DeploymentRecord, plan: Plan) -> Plan | 
         return replace(plan, config_prefix=prefix, steps=())
     layers = {name: layer.arn for name, layer in record.layers.items()}
     return replace(plan, config_prefix=prefix, steps=tuple(steps), layer_arns=layers)
+
+
+def _rollback_to_recorded(
+    target: Target,
+    chosen: DeploymentRecord,
+    current: DeploymentRecord | None,
+    reason: str | None,
+    executor: Executor | None,
+) -> DeployReport:
+    """Every alias back on the versions ``chosen`` recorded (an adopted or restored state)."""
+    report = DeployReport(
+        target.name, chosen.release_id, chosen.version, chosen.commit, "planned", "rollback"
+    )
+    executor = executor or executor_for(target)
+    missing = [
+        f"{s.name}:{s.version}"
+        for s in chosen.functions.values()
+        if s.version is None
+        or if_exists(
+            target.lam.get_function_configuration, FunctionName=s.name, Qualifier=s.version
+        )
+        is None
+    ]
+    if missing:
+        raise InputError(
+            f"{target.name}: versions recorded by {chosen.id} no longer exist: "
+            + ", ".join(missing),
+            f"restore its snapshot: vectora-release restore --env {target.name} "
+            f"--snapshot {chosen.snapshot}",
+        )
+
+    def prepare() -> tuple[Plan, dict]:
+        steps, functions = [], {}
+        for fn, state in sorted(chosen.functions.items()):
+            previous = alias_version(target.lam, state.name)
+            functions[fn] = FunctionState(state.name, None, None, previous)
+            if previous != state.version:
+                steps.append(UpdateAlias(fn, state.name, state.version, previous))
+        plan = Plan(target.name, chosen.release_id, "", tuple(steps), {})
+        report.plan = plan.describe()
+        fields = {
+            "kind": "rollback",
+            "version": chosen.version,
+            "commit": chosen.commit,
+            "release_id": chosen.release_id,
+            "manifest_sha256": chosen.manifest_sha256,
+            "artifact_bucket": chosen.artifact_bucket,
+            "snapshot": chosen.snapshot,
+            "reason": reason,
+            "undoes": current.id if current else None,
+            "functions": functions,
+        }
+        return plan, fields
+
+    def fill(record: DeploymentRecord, _result: object) -> None:
+        for fn, state in record.functions.items():
+            kept = chosen.functions[fn]
+            state.version, state.code_sha256 = kept.version, kept.code_sha256
+            state.config, state.env = kept.config, kept.env
+        record.layers = dict(chosen.layers)
+
+    if not executor.writes:
+        executor.run(prepare()[0], None)
+        return report
+    record = run_recorded(target, f"rollback to {chosen.id}", prepare, fill, executor)
+    report.outcome, report.record_id, report.validation = "succeeded", record.id, record.validation
+    return report

@@ -49,6 +49,9 @@ class FunctionState:
     # The declared env values it runs with (``ssm:`` references unresolved: never a secret),
     # so validation and rollback use what this deployment declared, not today's release.yaml.
     env: dict[str, str] | None = None
+    # Adopted and restored states, which have no release manifest: the configuration the
+    # version runs (``checks.recorded.configuration``, secrets masked), checked on the way back.
+    config: dict[str, Any] | None = None
 
 
 @dataclass
@@ -60,7 +63,7 @@ class LayerState:
 
 @dataclass
 class DeploymentRecord:
-    """One deployment (deploy, promote or rollback) of a release to an environment."""
+    """One deployment (deploy, promote, rollback, adopt or restore) to an environment."""
 
     id: str
     env: str
@@ -85,6 +88,9 @@ class DeploymentRecord:
     config_prefix: str | None = None
     config_bundle_sha256: str | None = None
     validation: dict[str, Any] | None = None
+    # The snapshot an ``adopt`` or ``restore`` record names (and a rollback to one of them):
+    # such a record has no release manifest in the store.
+    snapshot: str | None = None
     schema_version: int = SCHEMA_VERSION
 
     @property
