@@ -51,8 +51,7 @@ class RecordedRun:
 
     def go(self) -> DeploymentRecord:
         target = self.target
-        lock = target.ledger.acquire(target.config.lock_lease_seconds, self.purpose)
-        try:
+        with target.locked(self.purpose):  # heartbeat and stop requests, as deploy has them
             self.recovered = recovery.recover_interrupted(target)
             plan, fields = self.prepare()
             record = target.ledger.open_record(**fields)
@@ -68,8 +67,6 @@ class RecordedRun:
             record.steps_done = list(result.steps_done)
             self._finish(record, plan, result)
             return record
-        finally:
-            target.release_lock(lock)
 
     def _finish(self, record: DeploymentRecord, plan: Plan, result: ApplyResult) -> None:
         target = self.target
@@ -117,11 +114,8 @@ def repair(target: Target, purpose: str) -> list[str]:
     """With nothing left to change, still close a run left half-done (under the lock)."""
     if not recovery.interrupted(target):
         return []
-    lock = target.ledger.acquire(target.config.lock_lease_seconds, purpose)
-    try:
+    with target.locked(purpose):
         return recovery.recover_interrupted(target)
-    finally:
-        target.release_lock(lock)
 
 
 def run_recorded(
