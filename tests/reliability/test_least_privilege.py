@@ -34,6 +34,8 @@ from faultmatrix import ledger_problems, live_releases
 from harness import run_cli, stub_runner
 from moto.awslambda.responses import LambdaResponse
 from moto.iam.access_control import IAMRequestBase
+from moto.iam.responses import IamResponse
+from moto.s3.responses import ACTION_MAP as S3_ACTIONS
 from moto.ssm.responses import SimpleSystemManagerResponse
 from support import Figures, Releases, target
 from vectora_release.aws import Aws
@@ -87,6 +89,16 @@ def _ssm_resource(self: Any) -> str:
     if not name:
         return "*"
     return f"arn:aws:ssm:{self.region}:{self.current_account}:parameter/{name.lstrip('/')}"
+
+
+def _iam_resource(self: Any) -> str:
+    """The ARN AWS authorises an IAM call against: the policy, or the role it names."""
+    params = self.querystring
+    if params.get("PolicyArn"):
+        return params["PolicyArn"][0]
+    if params.get("RoleName"):
+        return f"arn:aws:iam::{self.current_account}:role/{params['RoleName'][0]}"
+    return "*"
 
 
 def for_principal(policy: dict[str, Any], principal: str) -> dict[str, Any]:
@@ -382,3 +394,34 @@ def test_every_shipped_policy_is_scoped_to_its_environment(env: str, figures: Fi
             f"the project, * only for the {len(UNSCOPED)} actions that take none; observe-policy "
             "read-only",
         )
+
+
+@pytest.mark.slow
+def test_the_dev_deploy_role_cannot_create_a_missing_boundary(
+    world: tuple[Releases, dict[str, str]], aws_env: str
+) -> None:
+    """Boundaries come from iam/bootstrap.yaml (an administrator): bootstrap run with the dev
+    deploy role where dev's boundary is missing stops with exit 2 naming the stack, and the
+    boundary stays missing (IAM refused CreatePolicy)."""
+    releases, creds = world
+    boundary = f"arn:aws:iam::{ACCOUNT}:policy/vectora-inbox-function-boundary-dev"
+    # AWS authorises HeadBucket as s3:ListBucket (moto: "s3:HeadBucket") and IAM calls against
+    # the role or policy they name (moto: "*").
+    head_bucket = mock.patch.dict(S3_ACTIONS["BUCKET"]["HEAD"], {"DEFAULT": "ListBucket"})
+    iam_arns = mock.patch.object(IamResponse, "_determine_resource", _iam_resource, create=True)
+    _auth(aws_env, "inf")
+    iam = target(releases.config, "dev").aws.iam()
+    iam.delete_policy(PolicyArn=boundary)
+    _auth(aws_env, "0")
+    patched = as_deployer(creds)
+    try:
+        with head_bucket, iam_arns:
+            result = run_cli(releases.r1.config_path, ["bootstrap", "--env", "dev"])
+    finally:
+        patched.stop()
+    _auth(aws_env, "inf")
+    assert result.code == 2, result.err
+    assert "vectora-inbox-function-boundary-dev is missing" in result.err
+    assert "iam/bootstrap.yaml" in result.err
+    with pytest.raises(ClientError):
+        iam.get_policy(PolicyArn=boundary)
