@@ -45,7 +45,7 @@ def run_ingest(request: RunRequest, env: dict[str, str]) -> dict[str, Any]:
     if sources and len(result.errors) == len(sources):
         raise IngestError(f"all {len(sources)} sources failed: " + "; ".join(result.errors))
 
-    key = storage.ingested_key(request.client_id, request.run_date)
+    key = storage.ingested_key(request.client_id, request.run_date, request.namespace)
     storage.write_json(
         env["DATA_BUCKET"],
         key,
@@ -107,7 +107,7 @@ def run_normalize_score(request: RunRequest, env: dict[str, str]) -> dict[str, A
     """Normalise and score the ingested items, write ``curated/.../items.json``."""
     client_cfg = config.load_client_config(request.client_id)
     rules = ScoringRules.from_client_config(client_cfg)
-    source_key = storage.ingested_key(request.client_id, request.run_date)
+    source_key = storage.ingested_key(request.client_id, request.run_date, request.namespace)
     ingested = storage.read_json(env["DATA_BUCKET"], source_key)
 
     items = score_items([normalise_item(i) for i in ingested.get("items", [])], rules)
@@ -118,7 +118,7 @@ def run_normalize_score(request: RunRequest, env: dict[str, str]) -> dict[str, A
         method = "bedrock" if any(i["scoring_method"] == "bedrock" for i in items) else method
 
     metrics = compute_metrics(items)
-    key = storage.curated_key(request.client_id, request.run_date)
+    key = storage.curated_key(request.client_id, request.run_date, request.namespace)
     storage.write_json(
         env["DATA_BUCKET"],
         key,
@@ -148,13 +148,14 @@ def run_newsletter(request: RunRequest, env: dict[str, str]) -> dict[str, Any]:
     """Render the curated items to Markdown and write ``<client>/.../newsletter.md``."""
     client_cfg = config.load_client_config(request.client_id)
     curated = storage.read_json(
-        env["DATA_BUCKET"], storage.curated_key(request.client_id, request.run_date)
+        env["DATA_BUCKET"],
+        storage.curated_key(request.client_id, request.run_date, request.namespace),
     )
     items = curated.get("items", [])
     markdown = render_newsletter(
         items, client_cfg, request.run_date, _period(curated), build_info()
     )
-    key = storage.newsletter_key(request.client_id, request.run_date)
+    key = storage.newsletter_key(request.client_id, request.run_date, request.namespace)
     storage.write_text(env["NEWSLETTERS_BUCKET"], key, markdown, content_type="text/markdown")
     metrics = compute_metrics(items)
     log.info("Newsletter written to s3://%s/%s", env["NEWSLETTERS_BUCKET"], key)

@@ -194,13 +194,18 @@ class World:
         return sorted((o["Key"], o["ETag"]) for page in pages for o in page.get("Contents", []))
 
     # -- out-of-band changes ---------------------------------------------------------------
-    def hotfix(self, fn: str, env: str, **configuration: Any) -> str:
-        """Change a function by hand as an operator would; returns the version alias live runs."""
+    def hotfix(self, fn: str, env: str, latest_only: bool = False, **configuration: Any) -> str:
+        """Change a function by hand; returns the version alias live runs.
+
+        ``latest_only``: as the console does, edit ``$LATEST`` only (no version, no alias move).
+        """
         lam, name = self.lam, self.function(fn, env)
         lam.update_function_configuration(FunctionName=name, **configuration)
         lam.get_waiter("function_updated_v2").wait(
             FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30}
         )
+        if latest_only:
+            return lam.get_alias(FunctionName=name, Name=ALIAS)["FunctionVersion"]
         version = lam.publish_version(FunctionName=name)["Version"]
         lam.update_alias(FunctionName=name, Name=ALIAS, FunctionVersion=version)
         return version

@@ -37,6 +37,8 @@ CODE_OR_CONFIG_WRITES = {
     "PublishVersion",
     "PublishLayerVersion",
 }
+# What a rollback by alias flip never does ($LATEST is reset with Update*, nothing is published).
+NEW_CODE_OR_VERSION = {"CreateFunction", "PublishVersion", "PublishLayerVersion"}
 
 
 # -- builds (once per module) --------------------------------------------------------------------
@@ -302,6 +304,52 @@ def test_validate_writes_its_outcome_into_the_current_record(env: Env) -> None:
     assert code == 2 and "has not passed validation" in err
 
 
+def test_latest_edited_by_hand_is_drift_fails_validate_and_a_redeploy_resets_it(
+    env: Env,
+) -> None:
+    """Console edits change ``$LATEST`` only (no version published, alias untouched): what a
+    bare-name invoke runs. Drift names each edit with both values; a redeploy resets it."""
+    env.publish("r1")
+    env.deploy_validated("r1")
+    aliases = env.aliases()
+    ingest, score = env.resource("ingest-v2"), env.resource("normalize-score-v2")
+    variables = dict(env.live("ingest-v2")["Environment"]["Variables"])
+    del variables["LOG_LEVEL"]
+    variables["DEBUG_TOKEN"] = "s3cr3t-value"
+    env.lam.update_function_configuration(FunctionName=ingest, Environment={"Variables": variables})
+    env.lam.update_function_configuration(FunctionName=score, MemorySize=2048, Layers=[])
+    assert env.aliases() == aliases  # the alias did not move: only $LATEST changed
+
+    code, drift, err = env.cli("drift", "--env", "dev")
+    assert code == 1, err
+    found = {(f["subject"], f["field"]): (f["expected"], f["actual"]) for f in drift["findings"]}
+    core_arn, deps_arn = (x["Arn"] for x in env.live("normalize-score-v2")["Layers"])
+    assert found == {
+        (ingest, "$LATEST env LOG_LEVEL"): ("INFO", None),
+        (ingest, "$LATEST env DEBUG_TOKEN"): (None, "****"),  # a secret-like key: masked
+        (score, "$LATEST memory"): ("1024", "2048"),
+        (score, "$LATEST layers"): (f"{core_arn}, {deps_arn}", "-"),
+    }
+    assert "s3cr3t-value" not in json.dumps(drift) + err
+
+    code, report, err = env.cli("validate", "--env", "dev")
+    assert code == 1, err
+    contract = {c["subject"]: c for c in report["checks"] if c["check"] == "contract"}
+    assert contract[ingest]["result"] == "FAIL"
+    assert "$LATEST env LOG_LEVEL missing (expected INFO)" in contract[ingest]["detail"]
+    assert "$LATEST memory is 2048, expected 1024" in contract[score]["detail"]
+    assert contract[env.resource("newsletter-v2")]["result"] == "pass"
+
+    # a redeploy of the same release puts $LATEST back, publishes nothing, moves no alias
+    env.deploy("r1")
+    assert "PublishVersion" not in env.calls.calls and "UpdateAlias" not in env.calls.calls
+    assert env.calls.calls.count("UpdateFunctionConfiguration") == 2
+    assert env.aliases() == aliases
+    assert env.ok("drift", "--env", "dev")["drifted"] is False
+    latest = env.lam.get_function_configuration(FunctionName=ingest)
+    assert latest["Environment"]["Variables"]["LOG_LEVEL"] == "INFO"
+
+
 def test_validate_without_a_deployment_exits_2(env: Env) -> None:
     code, _, err = env.cli("validate", "--env", "dev")
     assert code == 2 and "nothing has been deployed to dev" in err
@@ -408,9 +456,14 @@ def test_rollback_moves_aliases_back_without_touching_code(env: Env) -> None:
     report = env.ok("rollback", "--env", "dev", "--reason", "r2 misbehaves")
     assert report["kind"] == "rollback" and report["outcome"] == "succeeded"
     assert report["release_id"] == env.releases.release_id("r1")
-    assert not CODE_OR_CONFIG_WRITES & set(env.calls.calls), env.calls.summary()
+    # no new code or version: the aliases move back and $LATEST is put back on r1
+    assert not NEW_CODE_OR_VERSION & set(env.calls.calls), env.calls.summary()
     assert env.calls.calls.count("UpdateAlias") == len(FUNCTIONS)
     assert env.aliases() == r1_versions and env.runs("r1")
+    for fn in FUNCTIONS:  # a bare-name invoke runs the release that is live
+        latest = env.lam.get_function_configuration(FunctionName=env.resource(fn))
+        assert latest["CodeSha256"] == env.live(fn)["CodeSha256"]
+        assert latest["Environment"] == env.live(fn)["Environment"]
     record = env.record(report["record_id"])
     assert record["undoes"] == second["record_id"] and record["reason"] == "r2 misbehaves"
     assert record["outcome"] == SUCCEEDED and record["validation"]["status"] == "passed"

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..common.errors import ConfigError, InputError
 from . import yamlio
+from .bedrock import MODEL_VAR, REGION_VAR, geography_problem
 from .schema import Reader, kind_of
 
 SCHEMA_VERSION = 1
@@ -73,6 +74,8 @@ class EnvironmentSpec:
     variables: dict[str, str]
     buckets: dict[str, str]
     account: str | None = None
+    min_soak_seconds: int = 0  # how long a release must have run, validated, upstream
+    min_checks: int = 0  # the upstream validation must have passed at least this many checks
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,10 @@ class E2eSpec:
     run_date: str
     fixtures: str
     min_dated_pct: float
+    namespace: str = "_release_check"  # every key the run reads or writes lies under it
+    min_items: int = 11  # items the newsletter must select
+    scoring: str = "bedrock"  # the scoring the run must go through
+    fallback: str | None = "rules"  # declared fallback: reported, and a failure when used
 
 
 @dataclass(frozen=True)
@@ -286,16 +293,50 @@ def _parse_variables(r: Reader, data: dict[str, Any], where: str) -> dict[str, s
 
 def _parse_e2e(r: Reader, data: dict[str, Any]) -> E2eSpec:
     where = "validation.e2e"
-    body = r.mapping(
-        data, where, {"client_id", "period_days", "run_date", "fixtures", "min_dated_pct"}
-    )
+    body = r.mapping(data, where, set(E2E_KEYS))
+    namespace = r.get(body, "namespace", str, where, default="_release_check")
+    if not _NAMESPACE.match(namespace):
+        raise r.fail(f"{where}.namespace", "must start with '_' (a client id never does)")
+    scoring = r.get(body, "scoring", str, where, default="bedrock")
+    fallback = r.get(body, "fallback", str, where, default="rules")
+    for key, value in (("scoring", scoring), ("fallback", fallback)):
+        if value not in ("bedrock", "rules"):
+            raise r.fail(f"{where}.{key}", f"expected bedrock or rules, got {value!r}")
     return E2eSpec(
+        namespace=namespace,
+        min_items=r.get(body, "min_items", int, where, default=11),
+        scoring=scoring,
+        fallback=None if fallback == scoring else fallback,
         client_id=r.get(body, "client_id", str, where),
         period_days=r.get(body, "period_days", int, where),
         run_date=str(r.get(body, "run_date", str, where)),
         fixtures=r.get(body, "fixtures", str, where),
         min_dated_pct=float(r.get(body, "min_dated_pct", (int, float), where, default=90)),
     )
+
+
+E2E_KEYS = (
+    "client_id",
+    "period_days",
+    "run_date",
+    "fixtures",
+    "min_dated_pct",
+    "namespace",
+    "min_items",
+    "scoring",
+    "fallback",
+)
+_NAMESPACE = re.compile(r"^_[a-z0-9_-]{1,63}$")
+_DURATION = re.compile(r"^(\d+)([smhdw]?)$")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(r: Reader, value: Any, where: str) -> int:
+    """``14d``, ``36h``, ``90m``, ``30s`` or a number of seconds → seconds."""
+    match = _DURATION.match(str(value).strip()) if not isinstance(value, bool) else None
+    if match is None:
+        raise r.fail(where, f"expected a duration like 14d, 36h or 90m, got {kind_of(value)}")
+    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 
 
 def _parse_environments(
@@ -309,6 +350,8 @@ def _parse_environments(
         "artifact_bucket",
         "variables",
         "buckets",
+        "min_soak",
+        "min_checks",
     }
     envs: dict[str, EnvironmentSpec] = {}
     for name, raw in data.items():
@@ -343,6 +386,8 @@ def _parse_environments(
             variables=variables,
             buckets=buckets,
             account=None if account is None else str(account),
+            min_soak_seconds=parse_duration(r, body.get("min_soak", 0), f"{where}.min_soak"),
+            min_checks=r.get(body, "min_checks", int, where, default=0),
         )
     for name, env in envs.items():
         upstream = env.requires_validated_in
@@ -367,3 +412,12 @@ def _check_contract(r: Reader, config: ReleaseConfig) -> None:
                         f"environments.{env.name}.variables.{key}",
                         f"missing contract value (required by {function})",
                     )
+        model, region = env.variables.get(MODEL_VAR, ""), env.variables.get(REGION_VAR, "")
+        if not model.startswith(SSM_PREFIX) and not region.startswith(SSM_PREFIX):
+            problem = geography_problem(model, region)
+            if problem:
+                raise ConfigError(
+                    f"{r.source}: environments.{env.name}.variables: {problem}",
+                    f"set {REGION_VAR} to a region of that geography, or use a {MODEL_VAR} "
+                    f"whose prefix matches {region}",
+                )
