@@ -113,9 +113,12 @@ def run_normalize_score(request: RunRequest, env: dict[str, str]) -> dict[str, A
     items = score_items([normalise_item(i) for i in ingested.get("items", [])], rules)
     model_id = env.get("BEDROCK_MODEL_ID", "")
     method = "rules"
+    fallback = None
     if model_id and request.scoring != "rules" and items:
         items = _maybe_bedrock(items, client_cfg, model_id, env.get("BEDROCK_REGION"), rules)
         method = "bedrock" if any(i["scoring_method"] == "bedrock" for i in items) else method
+        if method != "bedrock":  # said in the answer: validation fails on a silent fallback
+            fallback = "Bedrock scoring failed; rule scores kept (see the WARNING above)"
 
     metrics = compute_metrics(items)
     key = storage.curated_key(request.client_id, request.run_date, request.namespace)
@@ -139,6 +142,7 @@ def run_normalize_score(request: RunRequest, env: dict[str, str]) -> dict[str, A
         "items": metrics["items"],
         "relevant": metrics["relevant"],
         "scoring_method": method,
+        "scoring_fallback": fallback,
         "key": key,
         "metrics": metrics,
     }

@@ -33,8 +33,9 @@ def reset_embedded_aws(endpoint: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def module_aws(embedded_server: str) -> Iterator[str]:
-    """``aws_env`` for a whole module: a freshly reset embedded AWS, variables pointing at it."""
+def module_aws(embedded_server: str, bedrock_stand_in: Any) -> Iterator[str]:
+    """``aws_env`` for a whole module: a freshly reset embedded AWS, variables pointing at it
+    (and at the Bedrock-runtime stand-in)."""
     from vectora_release.local.server import environment
 
     reset_embedded_aws(embedded_server)
@@ -42,7 +43,7 @@ def module_aws(embedded_server: str) -> Iterator[str]:
         patch.delenv("AWS_PROFILE", raising=False)
         patch.delenv("GITHUB_STEP_SUMMARY", raising=False)
         patch.delenv("GITHUB_ACTIONS", raising=False)
-        for key, value in environment(embedded_server).items():
+        for key, value in environment(embedded_server, bedrock_stand_in.endpoint).items():
             patch.setenv(key, value)
         yield embedded_server
 

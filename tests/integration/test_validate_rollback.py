@@ -278,7 +278,9 @@ def test_validate_writes_its_outcome_into_the_current_record(env: Env) -> None:
         "contract",
         "config",
         "smoke",
+        "bedrock",  # normalize-score-v2 calls its model with its own role
     }
+    assert report["summary"]["passed"] == report["summary"]["total"] == len(report["checks"])
     assert env.calls.mutating == ["PutObject"]  # the record, nothing else
     history = env.history()
     assert [r["id"] for r in history] == [deployed["record_id"]]  # no new record
@@ -348,6 +350,67 @@ def test_latest_edited_by_hand_is_drift_fails_validate_and_a_redeploy_resets_it(
     assert env.ok("drift", "--env", "dev")["drifted"] is False
     latest = env.lam.get_function_configuration(FunctionName=ingest)
     assert latest["Environment"]["Variables"]["LOG_LEVEL"] == "INFO"
+
+
+# The real client's objects for the e2e run date, at the client's own paths.
+REAL_CLIENT_OBJECTS = (
+    ("data", "ingested/lai_weekly/2026/11/16/items.json", b'{"items": ["the real ones"]}\n'),
+    ("data", "curated/lai_weekly/2026/11/16/items.json", b'{"items": ["curated by hand"]}\n'),
+    ("newsletters", "lai_weekly/2026/11/16/newsletter.md", b"# The newsletter clients got\n"),
+)
+
+
+def test_e2e_validation_never_touches_the_real_clients_objects(env: Env) -> None:
+    """dev, stage and prod: the run writes under _release_check/ only; client bytes unchanged."""
+    env.ok("bootstrap", "--env", "prod")
+    env.publish("r1")
+    env.deploy("r1")
+    assert env.ok("validate", "--env", "dev", "--e2e")["status"] == "passed"
+    env.ok("promote", "--from", "dev", "--to", "stage")
+    env.ok("promote", "--from", "stage", "--to", "prod")
+    s3 = env.aws.s3()
+    for name in ("dev", "stage", "prod"):
+        placed = {}
+        for kind, key, body in REAL_CLIENT_OBJECTS:
+            bucket = f"vectora-inbox-{kind}-{name}"
+            s3.put_object(Bucket=bucket, Key=key, Body=body)
+            placed[(bucket, key)] = s3.head_object(Bucket=bucket, Key=key)["ETag"]
+        report = env.ok("validate", "--env", name, "--e2e")
+        assert report["status"] == "passed", report
+        for (bucket, key), etag in placed.items():
+            got = s3.get_object(Bucket=bucket, Key=key)
+            assert got["ETag"] == etag, f"{name}: s3://{bucket}/{key} was rewritten"
+            assert got["Body"].read() == next(b for _, k, b in REAL_CLIENT_OBJECTS if k == key)
+        written = [
+            o["Key"]
+            for kind in ("data", "newsletters")
+            for o in s3.list_objects_v2(Bucket=f"vectora-inbox-{kind}-{name}").get("Contents", [])
+            if (f"vectora-inbox-{kind}-{name}", o["Key"]) not in placed
+        ]
+        assert written and all(key.startswith("_release_check/") for key in written), written
+        rows = {(c["check"], c["result"]) for c in report["checks"]}
+        assert ("scoring", "pass") in rows and ("logs", "pass") in rows
+        assert {c["check"] for c in report["checks"] if c["check"] == "newsletter"}
+
+
+def test_bedrock_errors_fail_validation_and_name_the_fallback(env: Env, bedrock: Any) -> None:
+    env.publish("r1")
+    env.deploy("r1")
+    passed = env.ok("validate", "--env", "dev", "--e2e")
+    assert {c["check"]: c["detail"] for c in passed["checks"]}["scoring"] == (
+        "items scored by bedrock"
+    )
+    assert bedrock.calls  # the app reached the stand-in through boto3's endpoint setting
+    bedrock.fail = "AccessDeniedException"
+    code, report, err = env.cli("validate", "--env", "dev", "--e2e")
+    assert code == 1, err
+    rows = {c["check"]: c for c in report["checks"]}
+    assert rows["bedrock"]["result"] == "FAIL"
+    assert "AccessDeniedException" in rows["bedrock"]["detail"]
+    assert rows["scoring"]["result"] == "FAIL"
+    assert "fell back to rules (the declared fallback)" in rows["scoring"]["detail"]
+    assert "scoring bedrock: scoring fell back to rules" in err
+    assert err.rstrip().splitlines()[-1].lstrip("│| ").startswith("summary") or "summary" in err
 
 
 def test_validate_without_a_deployment_exits_2(env: Env) -> None:

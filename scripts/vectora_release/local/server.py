@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from ..common.errors import InputError
+from .bedrock import ENDPOINT_VAR as BEDROCK_ENDPOINT_VAR
+from .bedrock import BedrockStandIn
 
 CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -29,9 +31,10 @@ CREDENTIALS = {
 STATE_DIR = Path(".vectora-local")
 
 
-def environment(endpoint: str) -> dict[str, str]:
-    """Variables that point every AWS SDK at the embedded server."""
-    return {"AWS_ENDPOINT_URL": endpoint, **CREDENTIALS}
+def environment(endpoint: str, bedrock: str | None = None) -> dict[str, str]:
+    """Variables that point every AWS SDK at the embedded server (Bedrock at its stand-in)."""
+    extra = {BEDROCK_ENDPOINT_VAR: bedrock} if bedrock else {}
+    return {"AWS_ENDPOINT_URL": endpoint, **CREDENTIALS, **extra}
 
 
 def _free_port() -> int:
@@ -42,6 +45,8 @@ def _free_port() -> int:
 
 class EmbeddedAws:
     """A moto server in a background thread, bound to 127.0.0.1 on a free port."""
+
+    bedrock: BedrockStandIn | None = None  # set by embedded_aws()
 
     def __init__(self, port: int = 0) -> None:
         from moto.server import ThreadedMotoServer
@@ -64,11 +69,17 @@ class EmbeddedAws:
 
 @contextmanager
 def embedded_aws() -> Iterator[EmbeddedAws]:
-    """Run an embedded AWS and point this process's environment at it; undo both after."""
+    """Run an embedded AWS and point this process's environment at it; undo both after.
+
+    The Bedrock-runtime stand-in (``local/bedrock.py``) runs beside it: moto serves no model.
+    """
     server = EmbeddedAws().start()
-    saved = {key: os.environ.get(key) for key in (*CREDENTIALS, "AWS_ENDPOINT_URL", "AWS_PROFILE")}
+    bedrock = BedrockStandIn().start()
+    server.bedrock = bedrock
+    keys = (*CREDENTIALS, "AWS_ENDPOINT_URL", BEDROCK_ENDPOINT_VAR, "AWS_PROFILE")
+    saved = {key: os.environ.get(key) for key in keys}
     os.environ.pop("AWS_PROFILE", None)
-    os.environ.update(environment(server.endpoint))
+    os.environ.update(environment(server.endpoint, bedrock.endpoint))
     try:
         yield server
     finally:
@@ -77,6 +88,7 @@ def embedded_aws() -> Iterator[EmbeddedAws]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+        bedrock.stop()
         server.stop()
 
 
