@@ -170,7 +170,7 @@ class LocalRunner:
                 error = {"errorType": "Timeout", "errorMessage": f"timed out after {timeout} s"}
                 return Invocation(resource, False, error=error)
             duration = int((time.monotonic() - started) * 1000)
-            logs = (proc.stdout + proc.stderr).splitlines()[-20:]
+            logs = (proc.stdout + proc.stderr).splitlines()[-200:]  # checked for ERROR lines
             if not out.is_file():
                 error = {
                     "errorType": "Runtime.ExitError",
