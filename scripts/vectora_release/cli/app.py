@@ -27,10 +27,12 @@ class Wiring:
     """How the CLI reaches AWS (``aws()`` makes a client factory) and runs functions.
 
     ``runner`` None: the local runner on the embedded AWS, Lambda's Invoke elsewhere.
+    ``clock`` None: the system clock (tests inject one, e.g. for the soak gate).
     """
 
     aws: Callable[[], Any] | None = None
     runner: Callable[..., Any] | None = None
+    clock: Callable[[], Any] | None = None
 
 
 class App:
@@ -82,7 +84,8 @@ class App:
 
         spec = self.config.env(env)
         aws = self.aws
-        return Target(self.config, spec, aws, progress=self.progress, runner=self.runner())
+        extra = {"clock": self.wiring.clock} if self.wiring.clock is not None else {}
+        return Target(self.config, spec, aws, progress=self.progress, runner=self.runner(), **extra)
 
     def runner(self) -> Callable[..., Any] | None:
         """How checks run functions: the wiring's, else the local runner on the embedded AWS."""

@@ -84,6 +84,7 @@ class DeploymentRecord:
     config_prefix: str | None = None
     config_bundle_sha256: str | None = None
     validation: dict[str, Any] | None = None
+    soak: dict[str, Any] | None = None  # promote: the soak gate's finding (override included)
     schema_version: int = SCHEMA_VERSION
 
     @property

@@ -89,3 +89,24 @@ def test_the_stand_in_scores_the_prompts_items_and_answers_errors_when_told() ->
         status, answer = _converse(server.endpoint, prompt)
         assert status == 403 and "AccessDeniedException" in answer["message"]
         assert server.calls == ["eu.m", "eu.m"]
+
+
+def test_the_validation_table_ends_with_the_summary_row() -> None:
+    from vectora_release.checks.result import CheckResult
+    from vectora_release.checks.validate import ValidationReport
+
+    report = ValidationReport("dev", "0.1.0+abc", "2026-11-16T00:00:00Z")
+    report.checks = [
+        CheckResult("smoke", "fn-a", True, "ok"),
+        CheckResult("logs", "e2e", False, "x"),
+    ]
+    report.durations_ms = {"fn-a": 120, "fn-b": 80}
+    last = report.render().splitlines()[-1].split()
+    assert last[:4] == ["summary", "1/2", "checks", "passed"]
+    assert "fn-a 120 ms, fn-b 80 ms" in report.render().splitlines()[-1]
+    assert report.markdown().splitlines()[-1].startswith("| summary | 1/2 checks passed")
+    assert report.to_dict()["summary"] == {
+        "passed": 1,
+        "total": 2,
+        "durations_ms": {"fn-a": 120, "fn-b": 80},
+    }
