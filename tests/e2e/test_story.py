@@ -104,7 +104,12 @@ def test_release_story(world: Any, helpers: Any) -> None:
     )
     assert stage_r1["validation"]["status"] == "passed"
 
-    promoted = ok("promote", "--from", "stage", "--to", "prod").data
+    early = world.cli("promote", "--from", "stage", "--to", "prod")
+    assert early.code == 2 and "min_soak" in early.err  # prod wants 14 days in stage first
+    promoted = ok(
+        "promote", "--from", "stage", "--to", "prod", "--skip-soak", "--reason", "the story"
+    ).data
+    assert promoted["soak"]["skipped"] is True
     assert promoted["outcome"] == "succeeded"
     prod_r1 = world.record("prod", promoted["record_id"])
     assert prod_r1["kind"] == "promote" and prod_r1["from_env"] == "stage"

@@ -367,7 +367,7 @@ def test_e2e_validation_never_touches_the_real_clients_objects(env: Env) -> None
     env.deploy("r1")
     assert env.ok("validate", "--env", "dev", "--e2e")["status"] == "passed"
     env.ok("promote", "--from", "dev", "--to", "stage")
-    env.ok("promote", "--from", "stage", "--to", "prod")
+    env.ok("promote", "--from", "stage", "--to", "prod", "--skip-soak", "--reason", "test")
     s3 = env.aws.s3()
     for name in ("dev", "stage", "prod"):
         placed = {}
