@@ -120,7 +120,7 @@ def _use_running_embedded_aws(root: Path) -> None:
         return
     state = server.status(root / server.STATE_DIR)
     if state is not None:
-        os.environ.update(server.environment(state["endpoint"]))
+        os.environ.update(server.environment(state["endpoint"], state.get("bedrock_endpoint")))
         say(f"  using the embedded AWS at {state['endpoint']} (vectora-release local up)")
 
 

@@ -42,6 +42,7 @@ class BedrockStandIn:
 
     fail: str | None = None
     calls: list[str] = field(default_factory=list)
+    port: int = 0  # 0: a free one
     _server: ThreadingHTTPServer | None = None
 
     @property
@@ -69,7 +70,7 @@ class BedrockStandIn:
             def log_message(self, *_: Any) -> None:  # no access log on stderr
                 return
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 

@@ -126,17 +126,21 @@ def up(state_dir: Path = STATE_DIR) -> dict:
     if current is not None:
         return {**current, "started": False}
     state_dir.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
+    port, bedrock_port = _free_port(), _free_port()
     with (state_dir / "server.log").open("ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", MODULE, str(port)],
+            [sys.executable, "-m", MODULE, str(port), str(bedrock_port)],
             stdout=log,
             stderr=log,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
     _wait_listening(port, process)
-    state = {"pid": process.pid, "endpoint": f"http://127.0.0.1:{port}"}
+    state = {
+        "pid": process.pid,
+        "endpoint": f"http://127.0.0.1:{port}",
+        "bedrock_endpoint": f"http://127.0.0.1:{bedrock_port}",
+    }
     state_file(state_dir).write_text(json.dumps(state) + "\n", encoding="utf-8")
     return {**state, "started": True}
 
@@ -231,21 +235,29 @@ def down(state_dir: Path = STATE_DIR, timeout: float = 10.0) -> LocalStopReport:
     return LocalStopReport("stopped", pid)
 
 
-def exports(endpoint: str) -> str:
+def exports(endpoint: str, bedrock: str | None = None) -> str:
     """Shell lines to ``eval`` so that any AWS tool talks to the embedded server."""
-    return "\n".join(f"export {k}={v}" for k, v in environment(endpoint).items())
+    return "\n".join(f"export {k}={v}" for k, v in environment(endpoint, bedrock).items())
 
 
-def _serve(port: int) -> None:
+def _serve(port: int, bedrock_port: int | None) -> None:
     from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
-    signal.signal(signal.SIGTERM, lambda *_: (server.stop(), sys.exit(0)))
+    bedrock = BedrockStandIn(port=bedrock_port).start() if bedrock_port else None
+
+    def stop(*_: object) -> None:
+        if bedrock is not None:
+            bedrock.stop()
+        server.stop()
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
     while True:
         time.sleep(3600)
 
 
 if __name__ == "__main__":
-    _serve(int(sys.argv[1]))
+    _serve(int(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else None)
