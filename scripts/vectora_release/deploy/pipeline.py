@@ -244,6 +244,8 @@ class _Run:
         """Every alias back where the record says it was, then the record closed."""
         restored, unrestored = recovery.restore_all(self.target.lam, record.functions.values())
         record.steps_done += [f"restored {item}" for item in restored]
+        if not unrestored:
+            record.steps_done += recovery.reset_latest(self.target, record.functions.values())
         recovery.close_restored(self.target.ledger, record, outcome, error, unrestored)
         self.report.outcome = outcome
 
