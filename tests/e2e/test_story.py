@@ -81,7 +81,15 @@ def test_release_story(world: Any, helpers: Any) -> None:
     validation = ok("validate", "--env", "dev", "--e2e").data
     assert validation["status"] == "passed" and validation["release"] == r1_id
     checks = {c["check"] for c in validation["checks"]}
-    assert checks == {"integrity", "contract", "config", "smoke", "e2e"}
+    assert checks == {
+        "integrity", "contract", "config", "smoke", "bedrock", "e2e", "scoring", "newsletter",
+        "logs",
+    }  # fmt: skip
+    assert (
+        validation["summary"]["passed"]
+        == validation["summary"]["total"]
+        == len(validation["checks"])
+    )
     metrics = validation["metrics"]
     assert metrics["items"] > 0 and metrics["dated_pct"] >= 90
     assert set(metrics) >= {"items", "relevant_pct", "avg_score", "dated_pct"}

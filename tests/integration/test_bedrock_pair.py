@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from conftest import CliResult, Released
+if TYPE_CHECKING:
+    from conftest import CliResult, Released
 
 EU_PROFILE = "BEDROCK_MODEL_ID: eu.anthropic.claude-sonnet-4-5-20250929-v1:0"
 
