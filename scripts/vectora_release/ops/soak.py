@@ -4,7 +4,8 @@
 environment it is promoted from, counted from the end of its first successful, validated
 deployment there (``finished_at``) to the target's clock; ``min_checks`` is the number of
 validation checks it must have passed there (every check passed). ``--skip-soak --reason``
-overrides both; the override is recorded in the ledger and shown in the job summary.
+overrides both; the override is recorded in the ledger and shown in the job summary. A release
+the destination already runs is not gated again (promoting it again changes nothing).
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ def soak_gate(
         raise InputError("--skip-soak needs a --reason", "say why, e.g. --reason 'hotfix for …'")
     if spec.min_soak_seconds <= 0 and spec.min_checks <= 0:
         return None
+    current = dest.ledger.current()
+    if current is not None and current.manifest_sha256 == record.manifest_sha256:
+        return None  # already there: the gate was passed (or overridden) when it went there
     since = _soak_start(source, record)
     now = dest.clock()
     soaked = int((now - since).total_seconds()) if since else 0
