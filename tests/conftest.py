@@ -98,6 +98,23 @@ def project(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def bedrock_stand_in() -> Iterator[Any]:
+    """The Bedrock-runtime stand-in on 127.0.0.1 for the session (moto serves no model)."""
+    from vectora_release.local.bedrock import BedrockStandIn
+
+    with BedrockStandIn() as server:
+        yield server
+
+
+@pytest.fixture
+def bedrock(bedrock_stand_in: Any) -> Iterator[Any]:
+    """The stand-in, answering normally again after the test (``bedrock.fail = "…"``)."""
+    bedrock_stand_in.fail = None
+    yield bedrock_stand_in
+    bedrock_stand_in.fail = None
+
+
+@pytest.fixture(scope="session")
 def embedded_server() -> Iterator[str]:
     """One moto server on 127.0.0.1 for the session; tests reset its state (see ``aws_env``)."""
     from vectora_release.local.server import EmbeddedAws
@@ -108,13 +125,13 @@ def embedded_server() -> Iterator[str]:
 
 
 @pytest.fixture
-def aws_env(embedded_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Point boto3 at a freshly reset embedded AWS; returns its endpoint."""
+def aws_env(embedded_server: str, bedrock: Any, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Point boto3 at a freshly reset embedded AWS (Bedrock at the stand-in); its endpoint."""
     from vectora_release.local.server import environment
 
     request = urllib.request.Request(f"{embedded_server}/moto-api/reset", method="POST")
     urllib.request.urlopen(request, timeout=10).close()
     monkeypatch.delenv("AWS_PROFILE", raising=False)
-    for key, value in environment(embedded_server).items():
+    for key, value in environment(embedded_server, bedrock.endpoint).items():
         monkeypatch.setenv(key, value)
     return embedded_server

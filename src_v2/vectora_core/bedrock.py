@@ -137,3 +137,23 @@ def score_with_bedrock(
             }
         )
     return result
+
+
+def ping(model_id: str, region: str | None, client: Any | None = None) -> dict[str, Any]:
+    """The smallest Converse call with the function's own role: does ``model_id`` answer here?
+
+    The answer of a ``{"check": "bedrock"}`` event; never raises for a Bedrock error.
+    """
+    report: dict[str, Any] = {"check": "bedrock", "model_id": model_id, "region": region}
+    if not model_id:
+        return {**report, "status": "error", "error": "BEDROCK_MODEL_ID is empty"}
+    try:
+        bedrock = client or aws.client("bedrock-runtime", region=region)
+        bedrock.converse(
+            modelId=model_id,
+            messages=[{"role": "user", "content": [{"text": "Answer ok."}]}],
+            inferenceConfig={"maxTokens": 5, "temperature": 0},
+        )
+    except aws.errors() as exc:
+        return {**report, "status": "error", "error": str(exc)}
+    return {**report, "status": "ok"}

@@ -46,6 +46,20 @@ def require_env(required: Iterable[str]) -> dict[str, str]:
     return {name: os.environ[name].strip() for name in names}
 
 
+def is_bedrock_check(event: Any) -> bool:
+    """True for an event ``{"check": "bedrock"}``."""
+    return isinstance(event, dict) and event.get("check") == "bedrock"
+
+
+def bedrock_check(function: str) -> dict[str, Any]:
+    """A minimal Bedrock call with this function's role, model and region (``bedrock.ping``)."""
+    from vectora_core import bedrock  # lazy: only this check and scoring call Bedrock
+
+    model_id = os.environ.get("BEDROCK_MODEL_ID", "").strip()
+    region = os.environ.get("BEDROCK_REGION", "").strip() or None
+    return {"function": function, **bedrock.ping(model_id, region)}
+
+
 def is_healthcheck(event: Any) -> bool:
     """True for an event ``{"healthcheck": true}``."""
     return isinstance(event, dict) and event.get("healthcheck") is True
@@ -81,6 +95,8 @@ def handle(
     configure_logging()
     if is_healthcheck(event):
         return health_check(function, required)
+    if is_bedrock_check(event):
+        return bedrock_check(function)
     env = require_env(required)
     request = parse_event(event)
     env = parameters.resolve_env(env)  # ssm: references → values, cached per container

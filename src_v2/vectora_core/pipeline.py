@@ -45,7 +45,7 @@ def run_ingest(request: RunRequest, env: dict[str, str]) -> dict[str, Any]:
     if sources and len(result.errors) == len(sources):
         raise IngestError(f"all {len(sources)} sources failed: " + "; ".join(result.errors))
 
-    key = storage.ingested_key(request.client_id, request.run_date)
+    key = storage.ingested_key(request.client_id, request.run_date, request.namespace)
     storage.write_json(
         env["DATA_BUCKET"],
         key,
@@ -107,18 +107,21 @@ def run_normalize_score(request: RunRequest, env: dict[str, str]) -> dict[str, A
     """Normalise and score the ingested items, write ``curated/.../items.json``."""
     client_cfg = config.load_client_config(request.client_id)
     rules = ScoringRules.from_client_config(client_cfg)
-    source_key = storage.ingested_key(request.client_id, request.run_date)
+    source_key = storage.ingested_key(request.client_id, request.run_date, request.namespace)
     ingested = storage.read_json(env["DATA_BUCKET"], source_key)
 
     items = score_items([normalise_item(i) for i in ingested.get("items", [])], rules)
     model_id = env.get("BEDROCK_MODEL_ID", "")
     method = "rules"
+    fallback = None
     if model_id and request.scoring != "rules" and items:
         items = _maybe_bedrock(items, client_cfg, model_id, env.get("BEDROCK_REGION"), rules)
         method = "bedrock" if any(i["scoring_method"] == "bedrock" for i in items) else method
+        if method != "bedrock":  # said in the answer: validation fails on a silent fallback
+            fallback = "Bedrock scoring failed; rule scores kept (see the WARNING above)"
 
     metrics = compute_metrics(items)
-    key = storage.curated_key(request.client_id, request.run_date)
+    key = storage.curated_key(request.client_id, request.run_date, request.namespace)
     storage.write_json(
         env["DATA_BUCKET"],
         key,
@@ -139,6 +142,7 @@ def run_normalize_score(request: RunRequest, env: dict[str, str]) -> dict[str, A
         "items": metrics["items"],
         "relevant": metrics["relevant"],
         "scoring_method": method,
+        "scoring_fallback": fallback,
         "key": key,
         "metrics": metrics,
     }
@@ -148,13 +152,14 @@ def run_newsletter(request: RunRequest, env: dict[str, str]) -> dict[str, Any]:
     """Render the curated items to Markdown and write ``<client>/.../newsletter.md``."""
     client_cfg = config.load_client_config(request.client_id)
     curated = storage.read_json(
-        env["DATA_BUCKET"], storage.curated_key(request.client_id, request.run_date)
+        env["DATA_BUCKET"],
+        storage.curated_key(request.client_id, request.run_date, request.namespace),
     )
     items = curated.get("items", [])
     markdown = render_newsletter(
         items, client_cfg, request.run_date, _period(curated), build_info()
     )
-    key = storage.newsletter_key(request.client_id, request.run_date)
+    key = storage.newsletter_key(request.client_id, request.run_date, request.namespace)
     storage.write_text(env["NEWSLETTERS_BUCKET"], key, markdown, content_type="text/markdown")
     metrics = compute_metrics(items)
     log.info("Newsletter written to s3://%s/%s", env["NEWSLETTERS_BUCKET"], key)

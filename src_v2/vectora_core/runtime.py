@@ -10,6 +10,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 _CLIENT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+# A namespace starts with "_", a client id never does: a namespaced run owns none of its keys.
+_NAMESPACE_RE = re.compile(r"^_[a-z0-9_-]{1,63}$")
 SCORING_MODES = ("auto", "rules")
 # Chatty libraries (request signing, wire dumps) stay at WARNING or above whatever LOG_LEVEL says.
 QUIET_LOGGERS = ("boto3", "botocore", "s3transfer", "urllib3")
@@ -29,6 +31,7 @@ class RunRequest:
     period_days: int | None = None
     sources: tuple[str, ...] | None = None
     scoring: str = "auto"
+    namespace: str | None = None  # every S3 key of the run under "<namespace>/" (storage)
 
 
 def configure_logging() -> None:
@@ -54,7 +57,8 @@ def today_utc() -> date:
 
 
 def parse_event(event: Any) -> RunRequest:
-    """Validate ``{"client_id", "period_days"?, "run_date"?, "sources"?, "scoring"?}``."""
+    """Validate ``{"client_id", "period_days"?, "run_date"?, "sources"?, "scoring"?,
+    "namespace"?}``."""
     if not isinstance(event, dict):
         raise EventError("event must be a JSON object")
     client_id = event.get("client_id")
@@ -86,7 +90,14 @@ def parse_event(event: Any) -> RunRequest:
     if scoring not in SCORING_MODES:
         raise EventError(f"scoring must be one of {', '.join(SCORING_MODES)}")
 
+    namespace = event.get("namespace")
+    if namespace is not None and (
+        not isinstance(namespace, str) or not _NAMESPACE_RE.match(namespace)
+    ):
+        raise EventError("namespace must start with '_': lower-case letters, digits, '_' or '-'")
+
     return RunRequest(
+        namespace=namespace,
         client_id=client_id,
         run_date=run_date,
         period_days=period,

@@ -5,6 +5,10 @@ Layout (``<d>`` = ``<yyyy>/<mm>/<dd>`` of the run date)::
     DATA_BUCKET         ingested/<client>/<d>/items.json
     DATA_BUCKET         curated/<client>/<d>/items.json
     NEWSLETTERS_BUCKET  <client>/<d>/newsletter.md
+
+A run whose event names a ``namespace`` (``_release_check`` for the release system's
+post-deploy validation) reads and writes every key under ``<namespace>/``. A namespace starts
+with ``_`` and a client id never does, so such a run can never touch a client's objects.
 """
 
 from __future__ import annotations
@@ -24,19 +28,23 @@ def _date_path(run_date: date) -> str:
     return f"{run_date:%Y/%m/%d}"
 
 
-def ingested_key(client_id: str, run_date: date) -> str:
+def _within(namespace: str | None, key: str) -> str:
+    return f"{namespace}/{key}" if namespace else key
+
+
+def ingested_key(client_id: str, run_date: date, namespace: str | None = None) -> str:
     """Key of the ingested items for a client and run date (in ``DATA_BUCKET``)."""
-    return f"ingested/{client_id}/{_date_path(run_date)}/items.json"
+    return _within(namespace, f"ingested/{client_id}/{_date_path(run_date)}/items.json")
 
 
-def curated_key(client_id: str, run_date: date) -> str:
+def curated_key(client_id: str, run_date: date, namespace: str | None = None) -> str:
     """Key of the normalised and scored items (in ``DATA_BUCKET``)."""
-    return f"curated/{client_id}/{_date_path(run_date)}/items.json"
+    return _within(namespace, f"curated/{client_id}/{_date_path(run_date)}/items.json")
 
 
-def newsletter_key(client_id: str, run_date: date) -> str:
+def newsletter_key(client_id: str, run_date: date, namespace: str | None = None) -> str:
     """Key of the rendered Markdown newsletter (in ``NEWSLETTERS_BUCKET``)."""
-    return f"{client_id}/{_date_path(run_date)}/newsletter.md"
+    return _within(namespace, f"{client_id}/{_date_path(run_date)}/newsletter.md")
 
 
 def read_bytes(bucket: str, key: str, s3: Any | None = None) -> bytes:

@@ -33,8 +33,9 @@ def reset_embedded_aws(endpoint: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def module_aws(embedded_server: str) -> Iterator[str]:
-    """``aws_env`` for a whole module: a freshly reset embedded AWS, variables pointing at it."""
+def module_aws(embedded_server: str, bedrock_stand_in: Any) -> Iterator[str]:
+    """``aws_env`` for a whole module: a freshly reset embedded AWS, variables pointing at it
+    (and at the Bedrock-runtime stand-in)."""
     from vectora_release.local.server import environment
 
     reset_embedded_aws(embedded_server)
@@ -42,7 +43,7 @@ def module_aws(embedded_server: str) -> Iterator[str]:
         patch.delenv("AWS_PROFILE", raising=False)
         patch.delenv("GITHUB_STEP_SUMMARY", raising=False)
         patch.delenv("GITHUB_ACTIONS", raising=False)
-        for key, value in environment(embedded_server).items():
+        for key, value in environment(embedded_server, bedrock_stand_in.endpoint).items():
             patch.setenv(key, value)
         yield embedded_server
 
@@ -194,13 +195,18 @@ class World:
         return sorted((o["Key"], o["ETag"]) for page in pages for o in page.get("Contents", []))
 
     # -- out-of-band changes ---------------------------------------------------------------
-    def hotfix(self, fn: str, env: str, **configuration: Any) -> str:
-        """Change a function by hand as an operator would; returns the version alias live runs."""
+    def hotfix(self, fn: str, env: str, latest_only: bool = False, **configuration: Any) -> str:
+        """Change a function by hand; returns the version alias live runs.
+
+        ``latest_only``: as the console does, edit ``$LATEST`` only (no version, no alias move).
+        """
         lam, name = self.lam, self.function(fn, env)
         lam.update_function_configuration(FunctionName=name, **configuration)
         lam.get_waiter("function_updated_v2").wait(
             FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30}
         )
+        if latest_only:
+            return lam.get_alias(FunctionName=name, Name=ALIAS)["FunctionVersion"]
         version = lam.publish_version(FunctionName=name)["Version"]
         lam.update_alias(FunctionName=name, Name=ALIAS, FunctionVersion=version)
         return version

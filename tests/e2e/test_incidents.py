@@ -2,7 +2,7 @@
 reproduced by hand on stage after a clean promotion of R1 from dev, then caught by the CLI.
 
 1. a stage layer replaced out of band by an older zip;
-2. an env var (LOG_LEVEL) removed from a stage function out of band;
+2. an env var (LOG_LEVEL) removed from a stage function's ``$LATEST`` in the console;
 3. a legacy prompt file added under stage's config prefix;
 4. a promotion of a release never validated in dev.
 """
@@ -148,25 +148,30 @@ def test_env_var_removed_in_stage_is_caught(stage: Any) -> None:
     fn, name = "ingest-v2", stage.function("ingest-v2", "stage")
     variables = dict(world.live(fn, "stage")["Environment"]["Variables"])
     del variables["LOG_LEVEL"]
-    world.hotfix(fn, "stage", Environment={"Variables": variables})
+    world.hotfix(fn, "stage", latest_only=True, Environment={"Variables": variables})
 
     drifted = world.cli("drift", "--env", "stage")
     assert drifted.code == 1, str(drifted)
-    env_findings = [f for f in drifted.data["findings"] if f["field"].startswith("env ")]
+    env_findings = [f for f in drifted.data["findings"] if " env " in f["field"]]
     assert [(f["subject"], f["field"], f["expected"], f["actual"]) for f in env_findings] == [
-        (name, "env LOG_LEVEL", "INFO", None)
+        (name, "$LATEST env LOG_LEVEL", "INFO", None)
     ]
     human = world.cli("drift", "--env", "stage", json_output=False)
-    assert human.code == 1 and name in human.err and "env LOG_LEVEL" in human.err
+    assert human.code == 1 and name in human.err and "$LATEST env LOG_LEVEL" in human.err
 
     failed = world.cli("validate", "--env", "stage")
     assert failed.code == 1, str(failed)
     contract = _checks(failed.data, "contract")
     assert contract[name]["result"] == "FAIL"
-    assert "env LOG_LEVEL missing (expected INFO)" in contract[name]["detail"]
+    assert "$LATEST env LOG_LEVEL missing (expected INFO)" in contract[name]["detail"]
     others = {subject: c["result"] for subject, c in contract.items() if subject != name}
     assert set(others.values()) == {"pass"} and len(others) == 2
-    assert f"contract {name}: env LOG_LEVEL missing" in failed.err
+    assert f"contract {name}: $LATEST env LOG_LEVEL missing" in failed.err
+
+    # a redeploy resets $LATEST (the stage fixture redeploys R1 and checks there is no drift)
+    world.ok("deploy", "--env", "stage", "--commit", world.releases["r1"]["commit"])
+    latest = world.lam.get_function_configuration(FunctionName=name)
+    assert latest["Environment"]["Variables"]["LOG_LEVEL"] == "INFO"
 
 
 # -- incident 3 ----------------------------------------------------------------------------------

@@ -139,12 +139,13 @@ REPORTING = re.compile(r"vectora-release (deploy|promote|rollback|validate|drift
 
 # -- fixtures and helpers -------------------------------------------------------------------------
 @pytest.fixture
-def rehearsal(project: Path, aws_env: str, tmp_path: Path) -> Rehearsal:
+def rehearsal(project: Path, aws_env: str, bedrock: Any, tmp_path: Path) -> Rehearsal:
     return Rehearsal(
         workflows=WORKFLOWS,
         origin=project,
         root=tmp_path / "runner",
         aws_endpoint=aws_env,
+        bedrock_endpoint=bedrock.endpoint,
         venv_bin=venv_bin(),
         variables=VARIABLES,
         trust_policies=trust_policies(),
@@ -619,6 +620,12 @@ def test_rehearsal_of_merge_release_rollback_and_drift(project: Path, rehearsal:
     for env in ENVS:
         cli(project, "bootstrap", "--env", env)
     prepare_release(project, "0.1.0")
+    # A rehearsal cannot wait prod's two weeks of soak in stage: a short soak (the gate itself,
+    # refusal and override, runs with an injected clock in tests/integration/test_promote.py).
+    config = project / "release.yaml"
+    text = config.read_text(encoding="utf-8")
+    assert "    min_soak: 14d\n" in text
+    config.write_text(text.replace("    min_soak: 14d\n", "    min_soak: 0s\n"), encoding="utf-8")
     c1 = commit_all(project, "Release 0.1.0")
 
     # 1. merge to main: build, attest, publish, deploy dev, validate

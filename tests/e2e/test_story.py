@@ -81,7 +81,15 @@ def test_release_story(world: Any, helpers: Any) -> None:
     validation = ok("validate", "--env", "dev", "--e2e").data
     assert validation["status"] == "passed" and validation["release"] == r1_id
     checks = {c["check"] for c in validation["checks"]}
-    assert checks == {"integrity", "contract", "config", "smoke", "e2e"}
+    assert checks == {
+        "integrity", "contract", "config", "smoke", "bedrock", "e2e", "scoring", "newsletter",
+        "logs",
+    }  # fmt: skip
+    assert (
+        validation["summary"]["passed"]
+        == validation["summary"]["total"]
+        == len(validation["checks"])
+    )
     metrics = validation["metrics"]
     assert metrics["items"] > 0 and metrics["dated_pct"] >= 90
     assert set(metrics) >= {"items", "relevant_pct", "avg_score", "dated_pct"}
@@ -104,7 +112,12 @@ def test_release_story(world: Any, helpers: Any) -> None:
     )
     assert stage_r1["validation"]["status"] == "passed"
 
-    promoted = ok("promote", "--from", "stage", "--to", "prod").data
+    early = world.cli("promote", "--from", "stage", "--to", "prod")
+    assert early.code == 2 and "min_soak" in early.err  # prod wants 14 days in stage first
+    promoted = ok(
+        "promote", "--from", "stage", "--to", "prod", "--skip-soak", "--reason", "the story"
+    ).data
+    assert promoted["soak"]["skipped"] is True
     assert promoted["outcome"] == "succeeded"
     prod_r1 = world.record("prod", promoted["record_id"])
     assert prod_r1["kind"] == "promote" and prod_r1["from_env"] == "stage"
@@ -186,7 +199,10 @@ def test_release_story(world: Any, helpers: Any) -> None:
     rolled = ok("rollback", "--env", "stage", "--reason", "hand-made LOG_LEVEL change").data
     assert rolled["outcome"] == "succeeded" and rolled["release_id"] == r1_id
     assert rolled["validation"]["status"] == "passed"
-    assert all(step.startswith("UpdateAlias ") for step in rolled["plan"]), rolled["plan"]
+    # aliases move back; $LATEST is first put back on R1 (Update*, nothing published)
+    steps = [step.split()[0] for step in rolled["plan"]]
+    assert set(steps) <= {"UpdateFunctionCode", "UpdateFunctionConfiguration", "UpdateAlias"}
+    assert steps.count("UpdateAlias") == 3 and steps[-3:] == ["UpdateAlias"] * 3, rolled["plan"]
     record = world.record("stage", rolled["record_id"])
     assert record["kind"] == "rollback" and record["undoes"] == stage_r2_id
     assert record["outcome"] == "succeeded" and record["reason"] == "hand-made LOG_LEVEL change"

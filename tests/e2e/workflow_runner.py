@@ -455,6 +455,8 @@ def _aws_credentials(ctx: StepContext) -> str:
     job.assumed_role = role
     job.env.update(CREDENTIALS)  # what the real action exports, from the embedded AWS
     job.env.update(AWS_ENDPOINT_URL=ctx.rehearsal.aws_endpoint, AWS_REGION=region)
+    if ctx.rehearsal.bedrock_endpoint:  # moto serves no model: the functions reach the stand-in
+        job.env["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"] = ctx.rehearsal.bedrock_endpoint
     job.env["AWS_DEFAULT_REGION"] = region
     return "embedded AWS credentials, trust policy checked"
 
@@ -617,6 +619,7 @@ class Rehearsal:
     repository: str = "vectora/vectora-inbox"
     actor: str = "release-manager"
     verbose: bool = True
+    bedrock_endpoint: str | None = None  # the Bedrock-runtime stand-in beside the embedded AWS
     run_id: int = 7000
     attestations: bool = True  # False: a private repository without GitHub Enterprise Cloud
 

@@ -334,7 +334,7 @@ def cli(release_builds: ReleaseBuilds, monkeypatch: pytest.MonkeyPatch) -> Calla
     """
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)  # CI: keep the job summary clean
 
-    def run(*args: str, config: Path | None = None) -> CliResult:
+    def run(*args: str, config: Path | None = None, clock: Clock | None = None) -> CliResult:
         calls = CallCounter()
 
         def counted_aws() -> Aws:
@@ -343,7 +343,8 @@ def cli(release_builds: ReleaseBuilds, monkeypatch: pytest.MonkeyPatch) -> Calla
             return aws
 
         path = config or release_builds.r1.project / "release.yaml"
-        result = run_cli(["--config", str(path), *args], Wiring(aws=counted_aws))
+        wiring = Wiring(aws=counted_aws, clock=clock)
+        result = run_cli(["--config", str(path), *args], wiring)
         return CliResult(result.code, result.out, result.err, calls)
 
     return run

@@ -298,7 +298,10 @@ def test_a_failed_code_update_leaves_every_alias_on_the_previous_release(
     seen, failed = _deploy_with_fault(released, "UpdateFunctionCode")
 
     names = [params["FunctionName"] for params in seen]
-    assert names == [released.resource("ingest-v2"), released.resource("normalize-score-v2")]
+    # ingest-v2's $LATEST got R2's code before the failure: put back on R1 with the aliases
+    ingest = released.resource("ingest-v2")
+    assert names == [ingest, released.resource("normalize-score-v2"), ingest]
+    assert any(step.startswith(f"$LATEST of {ingest} reset") for step in failed.steps_done)
     assert any(step.startswith("UpdateFunctionCode") for step in failed.steps_done)
     assert not any("Alias" in step for step in failed.steps_done)
 

@@ -93,6 +93,15 @@ def test_up_env_down_round_trip(workdir: Path) -> None:
     lines = printed.stdout.splitlines()
     assert lines and all(line.startswith("export ") for line in lines)
     assert f"export AWS_ENDPOINT_URL={endpoint}" in lines
+    bedrock = state["bedrock_endpoint"]  # the Bedrock-runtime stand-in runs beside moto
+    assert f"export AWS_ENDPOINT_URL_BEDROCK_RUNTIME={bedrock}" in lines
+    converse = urllib.request.Request(
+        f"{bedrock}/model/eu.m/converse",
+        json.dumps({"messages": [{"role": "user", "content": [{"text": "hi"}]}]}).encode(),
+        method="POST",
+    )
+    with urllib.request.urlopen(converse, timeout=10) as answer:
+        assert json.loads(answer.read())["output"]["message"]["content"][0]["text"] == "ok"
     # What `eval "$(vectora-release local env)"` gives any AWS tool: a working endpoint.
     probe = (
         "import boto3, os; s3 = boto3.client('s3'); s3.create_bucket(Bucket='probe-bucket',"

@@ -5,8 +5,10 @@ Every test starts from a freshly reset embedded AWS where R1 is published (``rel
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+import pytest
 from vectora_release.aws.lambda_ import ALIAS
 from vectora_release.config.model import load_config
 from vectora_release.store.artifacts import ArtifactStore, release_prefix
@@ -23,9 +25,9 @@ if TYPE_CHECKING:
 STAGE_BUCKET = "vectora-inbox-artifacts-stage"
 
 
-def ok(cli: Cli, *args: str, config: Path | None = None) -> Any:
+def ok(cli: Cli, *args: str, config: Path | None = None, clock: Any = None) -> Any:
     """Run ``--json ARGS``; exit 0 expected; the JSON it printed."""
-    result = cli("--json", *args, config=config)
+    result = cli("--json", *args, config=config, clock=clock)
     assert result.code == 0, f"{' '.join(args)} → exit {result.code}: {result.err[-4000:]}"
     return result.json() if result.out.strip() else None
 
@@ -92,6 +94,62 @@ def test_a_release_validated_without_e2e_is_not_promoted(released: Released, cli
         assert result.calls.mutating == []
     assert stage_functions(released) == []
     assert stage.ledger.history() == []
+
+
+# -- the soak gate --------------------------------------------------------------------------------
+def test_promotion_before_min_soak_is_refused_and_an_override_is_recorded(
+    released: Released, cli: Cli, tmp_path: Path
+) -> None:
+    """stage sets min_soak 14d: refused (exit 2) on day 3, nothing changed; --skip-soak
+    --reason goes through, recorded in the ledger and in the job summary; day 15 needs none."""
+    config = released.variant(
+        "soak",
+        lambda text: text.replace(
+            "    requires_validated_in: dev\n",
+            "    requires_validated_in: dev\n    min_soak: 14d\n    min_checks: 5\n",
+        ),
+    )
+    validated_in_dev(released, cli, released.r1.manifest.commit, config)
+    deployed = released.target("dev").ledger.current()
+    assert deployed is not None and deployed.finished_at is not None
+    start = dt.datetime.fromisoformat(deployed.finished_at.replace("Z", "+00:00"))
+
+    def day(n: int) -> Callable[[], dt.datetime]:
+        return lambda: start + dt.timedelta(days=n)
+
+    early = cli("promote", "--from", "dev", "--to", "stage", config=config, clock=day(3))
+    assert early.code == 2, early.err
+    assert "has run validated in dev for 3d 0h, stage requires 14d 0h (min_soak)" in early.err
+    assert "--skip-soak --reason" in early.err
+    assert early.calls.mutating == [] and stage_functions(released) == []
+
+    missing = cli("promote", "--from", "dev", "--to", "stage", "--skip-soak", config=config)
+    assert missing.code == 2 and "--skip-soak needs --reason" in missing.err
+
+    summary = tmp_path / "summary.md"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+        report = ok(
+            cli,
+            "promote",
+            "--from",
+            "dev",
+            "--to",
+            "stage",
+            "--skip-soak",
+            "--reason",
+            "CVE hotfix",
+            config=config,
+            clock=day(3),
+        )
+    assert report["soak"]["skipped"] is True and report["soak"]["soaked_seconds"] == 3 * 86400
+    record = released.target("stage").ledger.current()
+    assert record is not None and record.reason == "soak skipped: CVE hotfix"
+    assert record.soak == report["soak"] and record.soak["required_seconds"] == 14 * 86400
+    assert "skipped by override:** CVE hotfix" in summary.read_text()
+
+    on_time = cli("promote", "--from", "dev", "--to", "stage", config=config, clock=day(15))
+    assert on_time.code == 0, on_time.err  # up to date, and the gate lets it through
 
 
 # -- another artifact bucket ---------------------------------------------------------------------

@@ -37,6 +37,8 @@ CODE_OR_CONFIG_WRITES = {
     "PublishVersion",
     "PublishLayerVersion",
 }
+# What a rollback by alias flip never does ($LATEST is reset with Update*, nothing is published).
+NEW_CODE_OR_VERSION = {"CreateFunction", "PublishVersion", "PublishLayerVersion"}
 
 
 # -- builds (once per module) --------------------------------------------------------------------
@@ -276,7 +278,9 @@ def test_validate_writes_its_outcome_into_the_current_record(env: Env) -> None:
         "contract",
         "config",
         "smoke",
+        "bedrock",  # normalize-score-v2 calls its model with its own role
     }
+    assert report["summary"]["passed"] == report["summary"]["total"] == len(report["checks"])
     assert env.calls.mutating == ["PutObject"]  # the record, nothing else
     history = env.history()
     assert [r["id"] for r in history] == [deployed["record_id"]]  # no new record
@@ -300,6 +304,115 @@ def test_validate_writes_its_outcome_into_the_current_record(env: Env) -> None:
     # a release whose validation failed is not promoted
     code, _, err = env.cli("promote", "--from", "dev", "--to", "stage")
     assert code == 2 and "has not passed validation" in err
+
+
+def test_latest_edited_by_hand_is_drift_fails_validate_and_a_redeploy_resets_it(
+    env: Env,
+) -> None:
+    """Console edits change ``$LATEST`` only (no version published, alias untouched): what a
+    bare-name invoke runs. Drift names each edit with both values; a redeploy resets it."""
+    env.publish("r1")
+    env.deploy_validated("r1")
+    aliases = env.aliases()
+    ingest, score = env.resource("ingest-v2"), env.resource("normalize-score-v2")
+    variables = dict(env.live("ingest-v2")["Environment"]["Variables"])
+    del variables["LOG_LEVEL"]
+    variables["DEBUG_TOKEN"] = "s3cr3t-value"
+    env.lam.update_function_configuration(FunctionName=ingest, Environment={"Variables": variables})
+    env.lam.update_function_configuration(FunctionName=score, MemorySize=2048, Layers=[])
+    assert env.aliases() == aliases  # the alias did not move: only $LATEST changed
+
+    code, drift, err = env.cli("drift", "--env", "dev")
+    assert code == 1, err
+    found = {(f["subject"], f["field"]): (f["expected"], f["actual"]) for f in drift["findings"]}
+    core_arn, deps_arn = (x["Arn"] for x in env.live("normalize-score-v2")["Layers"])
+    assert found == {
+        (ingest, "$LATEST env LOG_LEVEL"): ("INFO", None),
+        (ingest, "$LATEST env DEBUG_TOKEN"): (None, "****"),  # a secret-like key: masked
+        (score, "$LATEST memory"): ("1024", "2048"),
+        (score, "$LATEST layers"): (f"{core_arn}, {deps_arn}", "-"),
+    }
+    assert "s3cr3t-value" not in json.dumps(drift) + err
+
+    code, report, err = env.cli("validate", "--env", "dev")
+    assert code == 1, err
+    contract = {c["subject"]: c for c in report["checks"] if c["check"] == "contract"}
+    assert contract[ingest]["result"] == "FAIL"
+    assert "$LATEST env LOG_LEVEL missing (expected INFO)" in contract[ingest]["detail"]
+    assert "$LATEST memory is 2048, expected 1024" in contract[score]["detail"]
+    assert contract[env.resource("newsletter-v2")]["result"] == "pass"
+
+    # a redeploy of the same release puts $LATEST back, publishes nothing, moves no alias
+    env.deploy("r1")
+    assert "PublishVersion" not in env.calls.calls and "UpdateAlias" not in env.calls.calls
+    assert env.calls.calls.count("UpdateFunctionConfiguration") == 2
+    assert env.aliases() == aliases
+    assert env.ok("drift", "--env", "dev")["drifted"] is False
+    latest = env.lam.get_function_configuration(FunctionName=ingest)
+    assert latest["Environment"]["Variables"]["LOG_LEVEL"] == "INFO"
+
+
+# The real client's objects for the e2e run date, at the client's own paths.
+REAL_CLIENT_OBJECTS = (
+    ("data", "ingested/lai_weekly/2026/11/16/items.json", b'{"items": ["the real ones"]}\n'),
+    ("data", "curated/lai_weekly/2026/11/16/items.json", b'{"items": ["curated by hand"]}\n'),
+    ("newsletters", "lai_weekly/2026/11/16/newsletter.md", b"# The newsletter clients got\n"),
+)
+
+
+def test_e2e_validation_never_touches_the_real_clients_objects(env: Env) -> None:
+    """dev, stage and prod: the run writes under _release_check/ only; client bytes unchanged."""
+    env.ok("bootstrap", "--env", "prod")
+    env.publish("r1")
+    env.deploy("r1")
+    assert env.ok("validate", "--env", "dev", "--e2e")["status"] == "passed"
+    env.ok("promote", "--from", "dev", "--to", "stage")
+    env.ok("promote", "--from", "stage", "--to", "prod", "--skip-soak", "--reason", "test")
+    s3 = env.aws.s3()
+    for name in ("dev", "stage", "prod"):
+        placed = {}
+        for kind, key, body in REAL_CLIENT_OBJECTS:
+            bucket = f"vectora-inbox-{kind}-{name}"
+            s3.put_object(Bucket=bucket, Key=key, Body=body)
+            placed[(bucket, key)] = s3.head_object(Bucket=bucket, Key=key)["ETag"]
+        report = env.ok("validate", "--env", name, "--e2e")
+        assert report["status"] == "passed", report
+        for (bucket, key), etag in placed.items():
+            got = s3.get_object(Bucket=bucket, Key=key)
+            assert got["ETag"] == etag, f"{name}: s3://{bucket}/{key} was rewritten"
+            assert got["Body"].read() == next(b for _, k, b in REAL_CLIENT_OBJECTS if k == key)
+        written = [
+            o["Key"]
+            for kind in ("data", "newsletters")
+            for o in s3.list_objects_v2(Bucket=f"vectora-inbox-{kind}-{name}").get("Contents", [])
+            if (f"vectora-inbox-{kind}-{name}", o["Key"]) not in placed
+        ]
+        assert written and all(key.startswith("_release_check/") for key in written), written
+        rows = {(c["check"], c["result"]) for c in report["checks"]}
+        assert ("scoring", "pass") in rows and ("logs", "pass") in rows
+        assert {c["check"] for c in report["checks"] if c["check"] == "newsletter"}
+
+
+def test_bedrock_errors_fail_validation_and_name_the_fallback(env: Env, bedrock: Any) -> None:
+    env.publish("r1")
+    env.deploy("r1")
+    passed = env.ok("validate", "--env", "dev", "--e2e")
+    assert {c["check"]: c["detail"] for c in passed["checks"]}["scoring"] == (
+        "items scored by bedrock"
+    )
+    assert bedrock.calls  # the app reached the stand-in through boto3's endpoint setting
+    bedrock.fail = "AccessDeniedException"
+    code, report, err = env.cli("validate", "--env", "dev", "--e2e")
+    assert code == 1, err
+    rows = {c["check"]: c for c in report["checks"]}
+    assert rows["bedrock"]["result"] == "FAIL"
+    assert "AccessDeniedException" in rows["bedrock"]["detail"]
+    assert rows["scoring"]["result"] == "FAIL"
+    assert "fell back to rules (the declared fallback)" in rows["scoring"]["detail"]
+    assert "scoring bedrock: scoring fell back to rules" in err
+    summary = report["summary"]
+    assert summary["total"] == len(report["checks"]) and summary["passed"] < summary["total"]
+    assert set(summary["durations_ms"]) == {env.resource(fn) for fn in FUNCTIONS}
 
 
 def test_validate_without_a_deployment_exits_2(env: Env) -> None:
@@ -408,9 +521,14 @@ def test_rollback_moves_aliases_back_without_touching_code(env: Env) -> None:
     report = env.ok("rollback", "--env", "dev", "--reason", "r2 misbehaves")
     assert report["kind"] == "rollback" and report["outcome"] == "succeeded"
     assert report["release_id"] == env.releases.release_id("r1")
-    assert not CODE_OR_CONFIG_WRITES & set(env.calls.calls), env.calls.summary()
+    # no new code or version: the aliases move back and $LATEST is put back on r1
+    assert not NEW_CODE_OR_VERSION & set(env.calls.calls), env.calls.summary()
     assert env.calls.calls.count("UpdateAlias") == len(FUNCTIONS)
     assert env.aliases() == r1_versions and env.runs("r1")
+    for fn in FUNCTIONS:  # a bare-name invoke runs the release that is live
+        latest = env.lam.get_function_configuration(FunctionName=env.resource(fn))
+        assert latest["CodeSha256"] == env.live(fn)["CodeSha256"]
+        assert latest["Environment"] == env.live(fn)["Environment"]
     record = env.record(report["record_id"])
     assert record["undoes"] == second["record_id"] and record["reason"] == "r2 misbehaves"
     assert record["outcome"] == SUCCEEDED and record["validation"]["status"] == "passed"
@@ -448,7 +566,8 @@ def test_rollback_redeploys_from_the_store_when_versions_are_gone(env: Env) -> N
 @pytest.mark.slow
 def test_rollback_after_aliases_were_moved_back_by_hand_records_it(env: Env) -> None:
     """Live already runs r1 (someone moved the aliases back) while the ledger names r2: the
-    rollback changes nothing in Lambda but records r1, so the ledger tells the truth again."""
+    rollback moves no alias and publishes nothing, puts $LATEST (still r2) back on r1, and
+    records r1, so the ledger tells the truth again."""
     env.publish("r1", "r2")
     env.deploy_validated("r1")
     r1_versions = env.aliases()
@@ -460,12 +579,15 @@ def test_rollback_after_aliases_were_moved_back_by_hand_records_it(env: Env) -> 
     report = env.ok("rollback", "--env", "dev", "--reason", "aliases already moved")
 
     assert report["outcome"] == "succeeded" and report["record_id"]
-    assert not {"UpdateAlias", *CODE_OR_CONFIG_WRITES} & set(env.calls.calls)
+    assert not {"UpdateAlias", *NEW_CODE_OR_VERSION} & set(env.calls.calls)
+    # $LATEST back on r1: r2 changed normalize-score-v2's code and every function's layers
+    assert env.calls.calls.count("UpdateFunctionCode") == 1
+    assert env.calls.calls.count("UpdateFunctionConfiguration") == len(FUNCTIONS)
     record = env.record(report["record_id"])
     assert record["kind"] == "rollback" and record["undoes"] == second["record_id"]
     assert record["release_id"] == env.releases.release_id("r1")
     assert record["validation"]["status"] == "passed"
-    assert "live already ran this release; recorded it" in record["steps_done"]
+    assert any(step.startswith("UpdateFunctionCode") for step in record["steps_done"])
     assert env.ledger().current().id == report["record_id"]
     assert env.ok("drift", "--env", "dev")["drifted"] is False
 

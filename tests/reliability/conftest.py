@@ -5,8 +5,11 @@ The figures are printed at the end of the run by tests/conftest.py.
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,3 +28,17 @@ def releases(tmp_path_factory: pytest.TempPathFactory) -> Releases:
 @pytest.fixture(scope="session")
 def figures() -> Figures:
     return FIGURES
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _bedrock_everywhere(bedrock_stand_in: Any) -> Iterator[None]:
+    """Every run of the suite, fault workers included, reaches the Bedrock-runtime stand-in
+    (moto serves no model): the variable is set before any worker process is started."""
+    key = "AWS_ENDPOINT_URL_BEDROCK_RUNTIME"
+    previous = os.environ.get(key)
+    os.environ[key] = bedrock_stand_in.endpoint
+    yield
+    if previous is None:
+        os.environ.pop(key, None)
+    else:
+        os.environ[key] = previous

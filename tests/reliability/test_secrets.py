@@ -30,10 +30,9 @@ def with_secret_variable(project: Path) -> Path:
     """release.yaml: API_TOKEN from SSM for every environment, required by ingest-v2."""
     path = project / "release.yaml"
     text = path.read_text(encoding="utf-8")
-    text = text.replace(
-        "  BEDROCK_REGION: us-east-1\n",
-        "  BEDROCK_REGION: us-east-1\n  API_TOKEN: ssm:/vectora-inbox/{env}/api-token\n",
-    )
+    anchor = "  NEWSLETTERS_BUCKET: vectora-inbox-newsletters-{env}\n"
+    assert anchor in text
+    text = text.replace(anchor, anchor + "  API_TOKEN: ssm:/vectora-inbox/{env}/api-token\n")
     ingest = "    source: src_v2/lambdas/ingest_v2\n"
     block = text.index(ingest)
     layers = text.index("    layers: [vectora-core, common-deps]\n", block)

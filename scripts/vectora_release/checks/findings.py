@@ -70,6 +70,7 @@ class FunctionView:
     resource: str
     configuration: dict[str, Any] | None
     layers: list[tuple[str, str | None]]  # (ARN, CodeSha256) in order
+    latest: dict[str, Any] | None = None  # $LATEST: what a bare-name invoke runs
 
 
 def view_function(target: Target, function: str) -> FunctionView:
@@ -82,7 +83,8 @@ def view_function(target: Target, function: str) -> FunctionView:
     if conf is None:
         return FunctionView(function, resource, None, [])
     layers = [(x["Arn"], layer_code_sha256(lam, x["Arn"])) for x in conf.get("Layers", [])]
-    return FunctionView(function, resource, conf, layers)
+    latest = if_exists(lam.get_function_configuration, FunctionName=resource)
+    return FunctionView(function, resource, conf, layers, latest)
 
 
 def function_findings(
@@ -133,7 +135,85 @@ def function_findings(
         if conf.get(key) != want:
             found.append(Finding(CONTRACT, subject, field_name, str(want), str(conf.get(key))))
     found.extend(env_findings(target, fn, subject, record, conf))
+    found.extend(latest_findings(target, fn, record, view))
     return found
+
+
+def latest_findings(
+    target: Target, function: str, record: DeploymentRecord, view: FunctionView
+) -> list[Finding]:
+    """``$LATEST`` against what alias ``live`` runs: code, layers, scalars, env (masked).
+
+    Operators' scripts and console edits use the bare function name, i.e. ``$LATEST``: a
+    difference there is drift even when the alias is as recorded.
+    """
+    live, latest = view.configuration, view.latest
+    if live is None or latest is None:
+        return []
+    subject, field = view.resource, "$LATEST"
+    found = []
+    if latest.get("CodeSha256") != live.get("CodeSha256"):
+        found.append(
+            Finding(
+                CONTRACT,
+                subject,
+                f"{field} code CodeSha256",
+                live["CodeSha256"],
+                latest.get("CodeSha256"),
+            )
+        )
+    ours, theirs = (
+        FunctionConfiguration.from_lambda(live),
+        FunctionConfiguration.from_lambda(latest),
+    )
+    if ours.layers != theirs.layers:
+        found.append(
+            Finding(
+                CONTRACT,
+                subject,
+                f"{field} layers",
+                ", ".join(ours.layers) or "-",
+                ", ".join(theirs.layers) or "-",
+            )
+        )
+    for name, _ in FunctionConfiguration.SCALARS:
+        if getattr(ours, name) != getattr(theirs, name):
+            found.append(
+                Finding(
+                    CONTRACT,
+                    subject,
+                    f"{field} {name}",
+                    str(getattr(ours, name)),
+                    str(getattr(theirs, name)),
+                )
+            )
+    shown = _masker(target, function, record)
+    want, have = ours.env_dict(), theirs.env_dict()
+    for key in sorted(set(want) | set(have)):
+        if want.get(key) != have.get(key):
+            found.append(
+                Finding(
+                    CONTRACT,
+                    subject,
+                    f"{field} env {key}",
+                    shown(key, want.get(key)),
+                    shown(key, have.get(key)),
+                )
+            )
+    return found
+
+
+def _masker(target: Target, function: str, record: DeploymentRecord) -> Any:
+    """``shown(key, value)``: the value, or the mask for a secret or ``ssm:`` variable."""
+    state = record.functions.get(function)
+    declared = target.declared_env([function], {function: state.env if state else None})
+    declared_fn = declared[function]
+
+    def shown(key: str, value: str | None) -> str | None:
+        hidden = is_secret_key(key) or declared_fn.get(key, "").startswith(SSM_PREFIX)
+        return MASK if value is not None and hidden else value
+
+    return shown
 
 
 def env_findings(

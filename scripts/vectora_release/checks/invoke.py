@@ -6,6 +6,7 @@ runner, which runs the deployed bytes; ``checks`` never imports it.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from dataclasses import dataclass, field
@@ -52,10 +53,17 @@ def invoke(
         return target.runner(target, view, event, manifest)
     started = time.monotonic()
     response = target.lam.invoke(
-        FunctionName=view.resource, Qualifier=ALIAS, Payload=json.dumps(event).encode()
+        FunctionName=view.resource,
+        Qualifier=ALIAS,
+        Payload=json.dumps(event).encode(),
+        LogType="Tail",  # the last 4 KB of the run's log: checked for ERROR lines
     )
     payload = json.loads(response["Payload"].read() or b"null")
     duration = int((time.monotonic() - started) * 1000)
+    tail = base64.b64decode(response.get("LogResult") or b"").decode("utf-8", "replace")
+    logs = tail.splitlines()
     if response.get("FunctionError"):
-        return Invocation(view.resource, False, error=payload, duration_ms=duration, via="lambda")
-    return Invocation(view.resource, True, payload, duration_ms=duration, via="lambda")
+        return Invocation(
+            view.resource, False, error=payload, duration_ms=duration, via="lambda", logs=logs
+        )
+    return Invocation(view.resource, True, payload, duration_ms=duration, via="lambda", logs=logs)

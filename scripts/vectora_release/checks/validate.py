@@ -9,24 +9,17 @@ from ..build.manifest import Manifest
 from ..common.clock import iso
 from ..common.errors import InputError, ReleaseError
 from ..common.output import markdown_table, table
+from ..config.bedrock import MODEL_VAR as BEDROCK_VAR
 from ..deploy.target import Target
 from ..store.ledger import DeploymentRecord
+from .e2e import METRICS, run_e2e
 from .findings import CONFIG, CONTRACT, INTEGRITY, Finding, all_findings, manifest_of
 from .invoke import invoke
+from .result import CheckResult
 
-METRICS = ("items", "relevant_pct", "avg_score", "dated_pct")
+__all__ = ["METRICS", "CheckResult", "ValidationReport", "make_validator", "validate"]
+
 HEADERS = ("check", "subject", "result", "detail")
-
-
-@dataclass
-class CheckResult:
-    check: str
-    subject: str
-    passed: bool
-    detail: str = ""
-
-    def row(self) -> tuple[str, str, str, str]:
-        return (self.check, self.subject, "pass" if self.passed else "FAIL", self.detail)
 
 
 @dataclass
@@ -37,6 +30,7 @@ class ValidationReport:
     checks: list[CheckResult] = field(default_factory=list)
     metrics: dict[str, Any] | None = None
     compared_to: str | None = None
+    durations_ms: dict[str, int] = field(default_factory=dict)  # each function's e2e run
 
     @property
     def passed(self) -> bool:
@@ -57,19 +51,33 @@ class ValidationReport:
                 dict(zip(("check", "subject", "result", "detail"), c.row(), strict=True))
                 for c in self.checks
             ],
+            "summary": {
+                "passed": sum(c.passed for c in self.checks),
+                "total": len(self.checks),
+                "durations_ms": dict(self.durations_ms),
+            },
         }
+
+    def summary_row(self) -> tuple[str, str, str, str]:
+        """The table's last row: checks passed out of the total, each function's duration."""
+        passed = sum(c.passed for c in self.checks)
+        durations = ", ".join(f"{fn} {ms} ms" for fn, ms in self.durations_ms.items())
+        return ("summary", f"{passed}/{len(self.checks)} checks passed", "", durations or "-")
+
+    def rows(self) -> list[tuple[str, str, str, str]]:
+        return [c.row() for c in self.checks] + [self.summary_row()]
 
     def render(self) -> str:
         head = f"validation of {self.release_id} in {self.env}: " + (
             "passed" if self.passed else "FAILED"
         )
-        return head + "\n" + table(HEADERS, [c.row() for c in self.checks])
+        return head + "\n" + table(HEADERS, self.rows())
 
     def markdown(self) -> str:
         head = f"### Validation of {self.release_id} in {self.env}: " + (
             "passed ✅" if self.passed else "FAILED ❌"
         )
-        return head + "\n\n" + markdown_table(HEADERS, [c.row() for c in self.checks])
+        return head + "\n\n" + markdown_table(HEADERS, self.rows())
 
 
 def _grouped(findings: list[Finding], check: str, subjects: list[str]) -> list[CheckResult]:
@@ -107,8 +115,11 @@ def validate(
     )
     for fn, view in views.items():
         report.checks.append(_smoke(target, fn, manifest, view))
+        if BEDROCK_VAR in target.config.required_env(fn):
+            report.checks.append(_bedrock_smoke(target, fn, manifest, view))
     if e2e:
-        report.checks.extend(_e2e(target, manifest, views, report))
+        checks, report.metrics, report.durations_ms = run_e2e(target, manifest, views)
+        report.checks.extend(checks)
     if compare_to is not None:
         report.compared_to = compare_to.name
         report.checks.extend(_compare(target, compare_to, report.metrics, reference))
@@ -141,64 +152,28 @@ def _smoke(target: Target, fn: str, manifest: Manifest, view: Any) -> CheckResul
     return CheckResult("smoke", view.resource, not problems, detail)
 
 
+def _bedrock_smoke(target: Target, fn: str, manifest: Manifest, view: Any) -> CheckResult:
+    """``{"check": "bedrock"}``: the function calls its model with its own role and region."""
+    try:
+        result = invoke(target, fn, {"check": "bedrock"}, manifest, view)
+    except ReleaseError as exc:
+        return CheckResult("bedrock", view.resource, False, exc.message)
+    payload = result.payload if isinstance(result.payload, dict) else {}
+    where = f"{payload.get('model_id')} in {payload.get('region')}"
+    if not result.ok:
+        detail = f"invocation failed: {(result.error or {}).get('errorMessage')}"
+        return CheckResult("bedrock", view.resource, False, detail)
+    if payload.get("status") != "ok":
+        return CheckResult("bedrock", view.resource, False, f"{where}: {payload.get('error')}")
+    return CheckResult("bedrock", view.resource, True, f"{where} answers ({result.via})")
+
+
 def core_build_info(manifest: Manifest) -> dict[str, str]:
     """Version and commit the release's package layer reports (the release's own if none)."""
     for artifact in manifest.artifacts:
         if artifact.build_info:
             return artifact.build_info
     return {"version": manifest.version, "commit": manifest.commit}
-
-
-def _e2e(
-    target: Target, manifest: Manifest, views: dict[str, Any], report: ValidationReport
-) -> list[CheckResult]:
-    spec = target.config.e2e
-    folder = target.config.root / spec.fixtures
-    feeds = sorted(p for p in folder.glob("*") if p.is_file() and p.suffix == ".xml")
-    if not feeds:
-        raise InputError(f"no fixture feeds in {folder}", "check validation.e2e.fixtures")
-    bucket = target.spec.buckets["data"]
-    for feed in feeds:
-        target.s3.put_object(Bucket=bucket, Key=f"e2e/feeds/{feed.name}", Body=feed.read_bytes())
-    event = {
-        "client_id": spec.client_id,
-        "period_days": spec.period_days,
-        "run_date": spec.run_date,
-        "scoring": "rules",
-        "sources": [f"s3://{bucket}/e2e/feeds/{feed.name}" for feed in feeds],
-    }
-    checks = []
-    payload: dict[str, Any] = {}
-    for fn in target.config.functions:
-        try:
-            result = invoke(target, fn, event, manifest, views[fn])
-        except ReleaseError as exc:
-            checks.append(CheckResult("e2e", views[fn].resource, False, exc.message))
-            return checks
-        if not result.ok:
-            error = result.error or {}
-            detail = f"{error.get('errorType')}: {error.get('errorMessage')}"
-            checks.append(CheckResult("e2e", views[fn].resource, False, detail))
-            return checks
-        payload = result.payload or {}
-        checks.append(
-            CheckResult(
-                "e2e",
-                views[fn].resource,
-                True,
-                f"{payload.get('items', '-')} items ({result.duration_ms} ms)",
-            )
-        )
-    metrics = payload.get("metrics") or {}
-    report.metrics = metrics
-    problems = []
-    if not metrics.get("items"):
-        problems.append("no item went through the pipeline")
-    if float(metrics.get("dated_pct", 0)) < spec.min_dated_pct:
-        problems.append(f"dated {metrics.get('dated_pct')} % < {spec.min_dated_pct} %")
-    summary = ", ".join(f"{k} {metrics.get(k)}" for k in METRICS)
-    checks.append(CheckResult("e2e", "metrics", not problems, "; ".join(problems) or summary))
-    return checks
 
 
 def _compare(

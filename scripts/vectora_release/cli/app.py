@@ -30,11 +30,13 @@ class Wiring:
     ``runner`` None: the local runner on the embedded AWS, Lambda's Invoke elsewhere.
     ``code_fetcher`` None: the local code endpoint on the embedded AWS, the presigned URL
     elsewhere.
+    ``clock`` None: the system clock (tests inject one, e.g. for the soak gate).
     """
 
     aws: Callable[[], Any] | None = None
     runner: Callable[..., Any] | None = None
     code_fetcher: Callable[..., bytes] | None = None
+    clock: Callable[[], Any] | None = None
 
 
 class App:
@@ -89,6 +91,7 @@ class App:
 
         spec = self.config.env(env)
         aws = self.aws
+        extra = {"clock": self.wiring.clock} if self.wiring.clock is not None else {}
         return Target(
             self.config,
             spec,
@@ -97,6 +100,7 @@ class App:
             runner=self.runner(),
             code_fetcher=self.code_fetcher(),
             cancel=self.cancel,
+            **extra,
         )
 
     def runner(self) -> Callable[..., Any] | None:
@@ -145,7 +149,7 @@ def _use_running_embedded_aws(root: Path) -> None:
         return
     state = server.status(root / server.STATE_DIR)
     if state is not None:
-        os.environ.update(server.environment(state["endpoint"]))
+        os.environ.update(server.environment(state["endpoint"], state.get("bedrock_endpoint")))
         say(f"  using the embedded AWS at {state['endpoint']} (vectora-release local up)")
 
 

@@ -46,6 +46,13 @@ def deploy_summary(
     lines += [f"- version: `{report['version']}`", f"- commit: `{report['commit']}`"]
     if report.get("record_id"):
         lines.append(f"- ledger record: `{report['record_id']}`")
+    soak = report.get("soak")
+    if soak:
+        lines.append(
+            f"- soak in {soak['from_env']}: {soak['soaked_seconds']} s of "
+            f"{soak['required_seconds']} s required, {soak['checks_passed']} checks passed"
+            + (f" — **skipped by override:** {soak['reason']}" if soak["skipped"] else "")
+        )
     if digests:
         lines += ["", markdown_table(("artifact", "CodeSha256"), digests)]
     validation = report.get("validation")

@@ -44,7 +44,7 @@ def local_env(app: App) -> None:
     state = server.status(app.root / server.STATE_DIR)
     if state is None:
         raise InputError("the embedded AWS is not running", "start it: vectora-release local up")
-    click.echo(server.exports(state["endpoint"]))
+    click.echo(server.exports(state["endpoint"], state.get("bedrock_endpoint")))
 
 
 @local.command("down")

@@ -38,16 +38,28 @@ from .app import App, finish_deploy, global_options, pass_app
     is_flag=True,
     help="Promote even if --to runs a higher version (rollback is the usual way down).",
 )
+@click.option(
+    "--skip-soak", is_flag=True, help="Promote before --to's min_soak (needs --reason; recorded)."
+)
+@click.option("--reason", "reason", help="Why the soak gate is skipped (with --skip-soak).")
 @global_options
 @pass_app
 def promote(
-    app: App, source: str, dest: str, commit: str | None, dry_run: bool, allow_downgrade: bool
+    app: App,
+    source: str,
+    dest: str,
+    commit: str | None,
+    dry_run: bool,
+    allow_downgrade: bool,
+    skip_soak: bool,
+    reason: str | None,
 ) -> None:
     """Deploy exactly the release validated in --from to --to, then validate it there.
 
     Refused (exit 2) unless the release passed validation in --from (and the approval chain of
-    release.yaml allows it), and when its version is lower than the one --to runs (unless
-    --allow-downgrade); refused (exit 1) when --from drifted from its ledger record.
+    release.yaml allows it), when its version is lower than the one --to runs (unless
+    --allow-downgrade) or before --to's min_soak (unless --skip-soak --reason TEXT);
+    refused (exit 1) when --from drifted from its ledger record.
     --to is validated with e2e metrics compared to --from and rolled back on failure (exit 1).
     """
     dest_target = app.target(dest)
@@ -60,8 +72,17 @@ def promote(
         commit=commit,
         executor=executor_for(dest_target, dry_run),
         allow_downgrade=allow_downgrade,
+        skip_soak_reason=_skip_reason(skip_soak, reason),
     )
     finish_deploy(app, report)
+
+
+def _skip_reason(skip_soak: bool, reason: str | None) -> str | None:
+    if skip_soak and not (reason or "").strip():
+        raise InputError("--skip-soak needs --reason TEXT", "say why the soak gate is skipped")
+    if reason and not skip_soak:
+        raise InputError("--reason goes with --skip-soak", "add --skip-soak, or drop --reason")
+    return reason.strip() if skip_soak and reason else None
 
 
 @click.command()

@@ -10,6 +10,8 @@ from typing import Any
 
 from ..common.errors import ConfigError, InputError
 from . import yamlio
+from .bedrock import MODEL_VAR, REGION_VAR, geography_problem
+from .gates import E2eSpec, parse_duration, parse_e2e
 from .schema import Reader, kind_of
 
 SCHEMA_VERSION = 1
@@ -73,17 +75,8 @@ class EnvironmentSpec:
     variables: dict[str, str]
     buckets: dict[str, str]
     account: str | None = None
-
-
-@dataclass(frozen=True)
-class E2eSpec:
-    """The fixture run of the pipeline used by ``validate --e2e``."""
-
-    client_id: str
-    period_days: int
-    run_date: str
-    fixtures: str
-    min_dated_pct: float
+    min_soak_seconds: int = 0  # how long a release must have run, validated, upstream
+    min_checks: int = 0  # the upstream validation must have passed at least this many checks
 
 
 @dataclass(frozen=True)
@@ -189,7 +182,7 @@ def parse_config(data: Any, path: Path, display: str = "release.yaml") -> Releas
         bundle_clients=r.get(bundle, "clients", str, "config_bundle"),
         contract_required=_parse_contract(r, section("contract", {"required"})),
         tolerance=float(r.get(validation, "tolerance", (int, float), "validation", default=0.05)),
-        e2e=_parse_e2e(r, r.get(validation, "e2e", dict, "validation")),
+        e2e=parse_e2e(r, r.get(validation, "e2e", dict, "validation")),
         **_parse_lock(r, section("lock", set(LOCK_DEFAULTS), optional=True)),
     )
     shared = _parse_variables(
@@ -298,20 +291,6 @@ def _parse_variables(r: Reader, data: dict[str, Any], where: str) -> dict[str, s
     return values
 
 
-def _parse_e2e(r: Reader, data: dict[str, Any]) -> E2eSpec:
-    where = "validation.e2e"
-    body = r.mapping(
-        data, where, {"client_id", "period_days", "run_date", "fixtures", "min_dated_pct"}
-    )
-    return E2eSpec(
-        client_id=r.get(body, "client_id", str, where),
-        period_days=r.get(body, "period_days", int, where),
-        run_date=str(r.get(body, "run_date", str, where)),
-        fixtures=r.get(body, "fixtures", str, where),
-        min_dated_pct=float(r.get(body, "min_dated_pct", (int, float), where, default=90)),
-    )
-
-
 def _parse_environments(
     r: Reader, data: dict[str, Any], config: ReleaseConfig, shared: dict[str, str]
 ) -> dict[str, EnvironmentSpec]:
@@ -323,6 +302,8 @@ def _parse_environments(
         "artifact_bucket",
         "variables",
         "buckets",
+        "min_soak",
+        "min_checks",
     }
     envs: dict[str, EnvironmentSpec] = {}
     for name, raw in data.items():
@@ -357,6 +338,8 @@ def _parse_environments(
             variables=variables,
             buckets=buckets,
             account=None if account is None else str(account),
+            min_soak_seconds=parse_duration(r, body.get("min_soak", 0), f"{where}.min_soak"),
+            min_checks=r.get(body, "min_checks", int, where, default=0),
         )
     for name, env in envs.items():
         upstream = env.requires_validated_in
@@ -381,3 +364,12 @@ def _check_contract(r: Reader, config: ReleaseConfig) -> None:
                         f"environments.{env.name}.variables.{key}",
                         f"missing contract value (required by {function})",
                     )
+        model, region = env.variables.get(MODEL_VAR, ""), env.variables.get(REGION_VAR, "")
+        if not model.startswith(SSM_PREFIX) and not region.startswith(SSM_PREFIX):
+            problem = geography_problem(model, region)
+            if problem:
+                raise ConfigError(
+                    f"{r.source}: environments.{env.name}.variables: {problem}",
+                    f"set {REGION_VAR} to a region of that geography, or use a {MODEL_VAR} "
+                    f"whose prefix matches {region}",
+                )

@@ -66,6 +66,7 @@ class DeployReport:
     record_id: str | None = None
     validation: dict[str, Any] | None = None
     recovered: list[str] = field(default_factory=list)
+    soak: dict[str, Any] | None = None  # promote: what the soak gate found (ops/soak.py)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -82,6 +83,7 @@ def execute(
     from_env: str | None = None,
     reason: str | None = None,
     undoes: str | None = None,
+    soak: dict[str, Any] | None = None,
 ) -> DeployReport:
     """Plan, then run the plan with ``executor``: lock, apply, validate and record.
 
@@ -91,6 +93,7 @@ def execute(
     report = DeployReport(
         target.name, manifest.release_id, manifest.version, manifest.commit, "planned", kind
     )
+    report.soak = soak
     run = _Run(target, manifest, planner, executor, report, validator, (from_env, reason, undoes))
     try:
         return run.go()
@@ -194,6 +197,7 @@ class _Run:
             from_env=from_env,
             reason=reason,
             undoes=undoes,
+            soak=self.report.soak,
             config_prefix=plan.config_prefix,
             config_bundle_sha256=desired.bundle.tree_sha256,
             functions={
@@ -272,6 +276,8 @@ class _Run:
         """Every alias back where the record says it was, then the record closed."""
         restored, unrestored = recovery.restore_all(self.target.lam, record.functions.values())
         record.steps_done += [f"restored {item}" for item in restored]
+        if not unrestored:
+            record.steps_done += recovery.reset_latest(self.target, record.functions.values())
         recovery.close_restored(self.target.ledger, record, outcome, error, unrestored)
         self.report.outcome = outcome
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
+from ..aws.lambda_ import FunctionConfiguration
 from ..common.errors import InputError
 from .desired import DesiredState, FunctionSpecD
-from .live import FunctionLive
+from .live import FunctionLive, VersionState
 from .steps import (
     CreateFunction,
     DeleteObject,
@@ -95,10 +96,10 @@ def _function_steps(
     pending = any(isinstance(x, LayerRef) for x in layers)
     alias = live.alias
     unchanged = alias is not None and alias.code_sha256 == spec.code_sha256
-    if unchanged and not pending and alias.config == wanted:
-        return steps, None
     latest = live.latest
     assert latest is not None
+    if unchanged and not pending and alias.config == wanted:
+        return steps + _reset_latest(spec, latest, layers, wanted), None
     if latest.code_sha256 != spec.code_sha256:
         steps.append(UpdateFunctionCode(spec))
     changes = latest.config.changes(wanted, skip="layers" if pending else None)
@@ -111,6 +112,26 @@ def _function_steps(
     steps.append(PublishVersion(spec.function, spec.resource))
     previous = live.alias.version if live.alias else None
     return steps, UpdateAlias(spec.function, spec.resource, None, previous)
+
+
+def _reset_latest(
+    spec: FunctionSpecD,
+    latest: VersionState,
+    layers: tuple[str | LayerRef, ...],
+    wanted: FunctionConfiguration,
+) -> list[Step]:
+    """Put ``$LATEST`` back on what alias ``live`` runs (edited by hand, or left by a flip).
+
+    A bare-name invoke runs ``$LATEST``: it must run the release. No version is published and
+    the alias stays where it is.
+    """
+    steps: list[Step] = []
+    if latest.code_sha256 != spec.code_sha256:
+        steps.append(UpdateFunctionCode(spec))
+    changes = latest.config.changes(wanted)
+    if changes:
+        steps.append(UpdateFunctionConfiguration(spec, layers, changes))
+    return steps
 
 
 def _concurrency(spec: FunctionSpecD, current: int | None) -> list[Step]:

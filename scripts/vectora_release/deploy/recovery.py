@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..aws.clients import BotoCoreError, ClientError
-from ..aws.lambda_ import ALIAS, alias_version, move_alias
-from ..common.errors import DeployFailedError
+from ..aws.lambda_ import ALIAS, FunctionConfiguration, alias_version, if_exists, move_alias
+from ..common.errors import DeployFailedError, IntegrityError, ReleaseError
 from ..store.ledger import FAILED, IN_PROGRESS, SUCCEEDED, DeploymentRecord, FunctionState, Ledger
 from .target import Target
 
@@ -36,6 +36,64 @@ def restore_all(lam: Any, states: Iterable[FunctionState]) -> tuple[list[str], l
         except (ClientError, BotoCoreError) as exc:
             failed.append(f"{state.name}: {exc}")
     return restored, failed
+
+
+def reset_latest(target: Target, states: Iterable[FunctionState]) -> list[str]:
+    """Put ``$LATEST`` back on what alias ``live`` runs, once the aliases are back (best effort).
+
+    A failed run may have updated ``$LATEST`` before it stopped; a bare-name invoke runs it. The
+    code comes from the artifact store (the current record's release, verified by digest). What
+    cannot be reset now is said in the returned notes; drift reports it and the next deploy
+    resets it.
+    """
+    notes: list[str] = []
+    releases: dict[str, Any] = {}
+    for state in states:
+        try:
+            note = _reset_one(target, state.name, releases)
+        except (ClientError, BotoCoreError, ReleaseError) as exc:
+            note = f"$LATEST of {state.name} not reset ({exc}); the next deploy resets it"
+        if note:
+            notes.append(note)
+    return notes
+
+
+def _reset_one(target: Target, resource: str, releases: dict[str, Any]) -> str | None:
+    lam = target.lam
+    live = if_exists(lam.get_function_configuration, FunctionName=resource, Qualifier=ALIAS)
+    latest = if_exists(lam.get_function_configuration, FunctionName=resource)
+    if live is None or latest is None:
+        return None
+    want = FunctionConfiguration.from_lambda(live)
+    code_differs = latest["CodeSha256"] != live["CodeSha256"]
+    if not code_differs and FunctionConfiguration.from_lambda(latest) == want:
+        return None
+    if code_differs:
+        lam.update_function_code(FunctionName=resource, ZipFile=_code(target, live, releases))
+        _wait(target, resource)
+    lam.update_function_configuration(FunctionName=resource, **want.to_lambda(list(want.layers)))
+    _wait(target, resource)
+    return f"$LATEST of {resource} reset to version {live.get('Version')}"
+
+
+def _code(target: Target, live: dict[str, Any], releases: dict[str, Any]) -> bytes:
+    """The verified zip whose CodeSha256 alias ``live`` runs, from the current release."""
+    if "manifest" not in releases:
+        current = target.ledger.current()
+        if current is None:
+            raise IntegrityError("no current release to take the live code from")
+        releases["manifest"] = target.store.find(commit=current.commit)
+    manifest = releases["manifest"]
+    artifact = next((a for a in manifest.artifacts if a.code_sha256 == live["CodeSha256"]), None)
+    if artifact is None:
+        raise IntegrityError(f"code {live['CodeSha256']} is not in {manifest.release_id}")
+    return target.store.fetch(manifest, artifact.name)
+
+
+def _wait(target: Target, resource: str) -> None:
+    target.lam.get_waiter("function_updated_v2").wait(
+        FunctionName=resource, WaiterConfig={"Delay": target.waiter_delay, "MaxAttempts": 300}
+    )
 
 
 def close_restored(
@@ -77,6 +135,8 @@ def abandon(target: Target, record: DeploymentRecord, exc: Exception) -> None:
         return
     restored, unrestored = restore_all(target.lam, record.functions.values())
     record.steps_done.append("restored after a failure: " + ", ".join(restored))
+    if not unrestored:
+        record.steps_done += reset_latest(target, record.functions.values())
     close_restored(ledger, record, FAILED, f"{type(exc).__name__}: {exc}", unrestored)
     raise DeployFailedError(
         f"{record.kind} of {record.release_id} to {target.name} failed after its changes "
@@ -106,6 +166,8 @@ def recover_interrupted(target: Target) -> list[str]:
             continue
         restored, unrestored = restore_all(target.lam, record.functions.values())
         record.steps_done.append("recovered by a later run: " + ", ".join(restored))
+        if not unrestored:
+            record.steps_done += reset_latest(target, record.functions.values())
         error = "interrupted: the run stopped before it finished"
         close_restored(target.ledger, record, FAILED, error, unrestored)
         notes.append(

@@ -124,8 +124,12 @@ def _promote(story: Story) -> None:
     )
     _, same = cli("diff", "dev", "stage")
     check("dev and stage run byte-identical code and layers", bool(same) and not same["differs"])
-    _, report = cli("promote", "--from", "stage", "--to", "prod")
+    cli("promote", "--from", "stage", "--to", "prod", expect=2)  # prod's min_soak: 14 days
+    reason = "demo: the soak gate is overridden, and the override recorded"
+    _, report = cli("promote", "--from", "stage", "--to", "prod", "--skip-soak", "--reason", reason)
     check("prod validation passed", _validation(report) == "passed")
+    soak = (report or {}).get("soak") or {}
+    check("the soak override is in the report and the ledger", soak.get("reason") == reason)
     _, same = cli("diff", "stage", "prod")
     check("stage and prod run byte-identical code and layers", bool(same) and not same["differs"])
 

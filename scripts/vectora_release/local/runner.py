@@ -38,6 +38,7 @@ RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "d
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 PASSED_ENV = (
     "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",  # the Bedrock-runtime stand-in (local/bedrock.py)
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
@@ -169,7 +170,7 @@ class LocalRunner:
                 error = {"errorType": "Timeout", "errorMessage": f"timed out after {timeout} s"}
                 return Invocation(resource, False, error=error)
             duration = int((time.monotonic() - started) * 1000)
-            logs = (proc.stdout + proc.stderr).splitlines()[-20:]
+            logs = (proc.stdout + proc.stderr).splitlines()[-200:]  # checked for ERROR lines
             if not out.is_file():
                 error = {
                     "errorType": "Runtime.ExitError",

@@ -19,6 +19,8 @@ from typing import Any
 
 from ..common.errors import InputError
 from . import bucket_policies
+from .bedrock import ENDPOINT_VAR as BEDROCK_ENDPOINT_VAR
+from .bedrock import BedrockStandIn
 
 CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -30,9 +32,10 @@ CREDENTIALS = {
 STATE_DIR = Path(".vectora-local")
 
 
-def environment(endpoint: str) -> dict[str, str]:
-    """Variables that point every AWS SDK at the embedded server."""
-    return {"AWS_ENDPOINT_URL": endpoint, **CREDENTIALS}
+def environment(endpoint: str, bedrock: str | None = None) -> dict[str, str]:
+    """Variables that point every AWS SDK at the embedded server (Bedrock at its stand-in)."""
+    extra = {BEDROCK_ENDPOINT_VAR: bedrock} if bedrock else {}
+    return {"AWS_ENDPOINT_URL": endpoint, **CREDENTIALS, **extra}
 
 
 def _free_port() -> int:
@@ -71,6 +74,8 @@ def _moto_server(port: int) -> Any:
 class EmbeddedAws:
     """A moto server in a background thread, bound to 127.0.0.1 on a free port."""
 
+    bedrock: BedrockStandIn | None = None  # set by embedded_aws()
+
     def __init__(self, port: int = 0) -> None:
         self.port = port or _free_port()
         self._server = _moto_server(self.port)
@@ -90,11 +95,17 @@ class EmbeddedAws:
 
 @contextmanager
 def embedded_aws() -> Iterator[EmbeddedAws]:
-    """Run an embedded AWS and point this process's environment at it; undo both after."""
+    """Run an embedded AWS and point this process's environment at it; undo both after.
+
+    The Bedrock-runtime stand-in (``local/bedrock.py``) runs beside it: moto serves no model.
+    """
     server = EmbeddedAws().start()
-    saved = {key: os.environ.get(key) for key in (*CREDENTIALS, "AWS_ENDPOINT_URL", "AWS_PROFILE")}
+    bedrock = BedrockStandIn().start()
+    server.bedrock = bedrock
+    keys = (*CREDENTIALS, "AWS_ENDPOINT_URL", BEDROCK_ENDPOINT_VAR, "AWS_PROFILE")
+    saved = {key: os.environ.get(key) for key in keys}
     os.environ.pop("AWS_PROFILE", None)
-    os.environ.update(environment(server.endpoint))
+    os.environ.update(environment(server.endpoint, bedrock.endpoint))
     try:
         yield server
     finally:
@@ -103,6 +114,7 @@ def embedded_aws() -> Iterator[EmbeddedAws]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+        bedrock.stop()
         server.stop()
 
 
@@ -140,17 +152,21 @@ def up(state_dir: Path = STATE_DIR) -> dict:
     if current is not None:
         return {**current, "started": False}
     state_dir.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
+    port, bedrock_port = _free_port(), _free_port()
     with (state_dir / "server.log").open("ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", MODULE, str(port)],
+            [sys.executable, "-m", MODULE, str(port), str(bedrock_port)],
             stdout=log,
             stderr=log,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
     _wait_listening(port, process)
-    state = {"pid": process.pid, "endpoint": f"http://127.0.0.1:{port}"}
+    state = {
+        "pid": process.pid,
+        "endpoint": f"http://127.0.0.1:{port}",
+        "bedrock_endpoint": f"http://127.0.0.1:{bedrock_port}",
+    }
     state_file(state_dir).write_text(json.dumps(state) + "\n", encoding="utf-8")
     return {**state, "started": True}
 
@@ -245,19 +261,27 @@ def down(state_dir: Path = STATE_DIR, timeout: float = 10.0) -> LocalStopReport:
     return LocalStopReport("stopped", pid)
 
 
-def exports(endpoint: str) -> str:
+def exports(endpoint: str, bedrock: str | None = None) -> str:
     """Shell lines to ``eval`` so that any AWS tool talks to the embedded server."""
-    return "\n".join(f"export {k}={v}" for k, v in environment(endpoint).items())
+    return "\n".join(f"export {k}={v}" for k, v in environment(endpoint, bedrock).items())
 
 
-def _serve(port: int) -> None:
+def _serve(port: int, bedrock_port: int | None) -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = _moto_server(port)
     server.start()
-    signal.signal(signal.SIGTERM, lambda *_: (server.stop(), sys.exit(0)))
+    bedrock = BedrockStandIn(port=bedrock_port).start() if bedrock_port else None
+
+    def stop(*_: object) -> None:
+        if bedrock is not None:
+            bedrock.stop()
+        server.stop()
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
     while True:
         time.sleep(3600)
 
 
 if __name__ == "__main__":
-    _serve(int(sys.argv[1]))
+    _serve(int(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else None)

@@ -13,6 +13,7 @@ from ..deploy.release import check_upstream, release_planner
 from ..deploy.steps import CopyObject
 from ..deploy.target import Target
 from ..store.ledger import SUCCEEDED, DeploymentRecord
+from .soak import soak_gate
 
 
 def promote(
@@ -23,6 +24,7 @@ def promote(
     commit: str | None = None,
     executor: Executor | None = None,
     allow_downgrade: bool = False,
+    skip_soak_reason: str | None = None,
 ) -> DeployReport:
     """Deploy ``source``'s validated release to ``dest`` (byte-identical).
 
@@ -30,7 +32,8 @@ def promote(
     passed validation there (a tag promoted after main moved on). Refused (exit 2) when the
     release did not pass validation in ``source``, or passed it without the e2e run whose
     metrics ``dest`` is compared to; refused (exit 1) when ``source`` runs it but drifted from
-    its record. ``dest`` is validated against the metrics ``source`` recorded for it and
+    its record, or (exit 2) before ``dest``'s ``min_soak`` unless ``skip_soak_reason``
+    (``ops/soak.py``). ``dest`` is validated against the metrics ``source`` recorded for it and
     rolled back automatically when that fails. Refused (exit 2) when the release's version is
     lower than the one ``dest`` runs, unless ``allow_downgrade``: rollback is the way down.
 
@@ -45,6 +48,7 @@ def promote(
         _check_not_a_downgrade(dest, record)
     _check_not_drifted(source, record, manifest)
     check_upstream(dest, manifest, upstream)  # before anything is copied
+    soak = soak_gate(source, dest, record, skip_soak_reason)
     copy = _copy_step(source, dest, manifest)
     if copy is not None:
         executor.copy_release(copy, manifest)
@@ -56,6 +60,8 @@ def promote(
         kind="promote",
         validator=make_validator(e2e=True, compare_to=source, reference=record),
         from_env=source.name,
+        reason=f"soak skipped: {skip_soak_reason}" if skip_soak_reason else None,
+        soak=soak,
     )
     if copy is not None:
         report.plan.insert(0, copy.describe())

@@ -8,15 +8,23 @@ checked against what it recorded (``checks.recorded``): see :func:`_rollback_to_
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
-from ..aws.lambda_ import alias_version, if_exists
+from ..aws.lambda_ import FunctionConfiguration, alias_version, if_exists
 from ..checks.findings import manifest_of
 from ..checks.validate import make_validator
 from ..common.errors import InputError
+from ..deploy.desired import DesiredState, FunctionSpecD
 from ..deploy.executor import Executor
 from ..deploy.pipeline import DeployReport, execute, executor_for
 from ..deploy.release import release_planner
-from ..deploy.steps import Plan, UpdateAlias
+from ..deploy.steps import (
+    Plan,
+    Step,
+    UpdateAlias,
+    UpdateFunctionCode,
+    UpdateFunctionConfiguration,
+)
 from ..deploy.target import Target
 from ..store.ledger import SUCCEEDED, DeploymentRecord, FunctionState
 from .recorded import run_recorded
@@ -67,9 +75,9 @@ def rollback(
     recorded_env = {fn: state.env for fn, state in chosen.functions.items()}
     full = release_planner(target, manifest, artifacts, recorded_env)
 
-    def planner():
+    def planner() -> tuple[DesiredState, Plan]:
         desired, plan = full()
-        flip = _alias_flip(target, chosen, plan)
+        flip = _alias_flip(target, chosen, plan, desired)
         return desired, flip or plan
 
     return execute(
@@ -84,21 +92,31 @@ def rollback(
     )
 
 
-def _alias_flip(target: Target, record: DeploymentRecord, plan: Plan) -> Plan | None:
-    """When every recorded version still exists with its code, moving aliases is enough."""
-    steps = []
+def _alias_flip(
+    target: Target, record: DeploymentRecord, plan: Plan, desired: DesiredState
+) -> Plan | None:
+    """When every recorded version still exists with its code, moving aliases is enough.
+
+    ``$LATEST`` is put back on each restored version's code and configuration first (a
+    bare-name invoke must run the release that is live); aliases move last, all together.
+    """
+    specs = {spec.function: spec for spec in desired.functions}
+    latest_steps: list[Step] = []
+    steps: list[Step] = []
     for fn, state in record.functions.items():
-        if state.version is None:
+        if state.version is None or fn not in specs:
             return None
         conf = if_exists(
             target.lam.get_function_configuration, FunctionName=state.name, Qualifier=state.version
         )
         if conf is None or conf["CodeSha256"] != state.code_sha256:
             return None
+        latest_steps += _latest_to(target, specs[fn], conf)
         previous = plan.previous_versions.get(fn)
         if previous != state.version:
             steps.append(UpdateAlias(fn, state.name, state.version, previous))
     prefix = record.config_prefix or plan.config_prefix
+    steps = latest_steps + steps
     if not steps:
         return replace(plan, config_prefix=prefix, steps=())
     layers = {name: layer.arn for name, layer in record.layers.items()}
@@ -170,3 +188,17 @@ def _rollback_to_recorded(
     record = run_recorded(target, f"rollback to {chosen.id}", prepare, fill, executor)
     report.outcome, report.record_id, report.validation = "succeeded", record.id, record.validation
     return report
+
+
+def _latest_to(target: Target, spec: FunctionSpecD, conf: dict[str, Any]) -> list[Step]:
+    """Steps that give ``$LATEST`` the code and configuration of version ``conf``."""
+    latest = target.lam.get_function_configuration(FunctionName=spec.resource)
+    version_config = FunctionConfiguration.from_lambda(conf)
+    spec = replace(spec, config=version_config)
+    steps: list[Step] = []
+    if latest["CodeSha256"] != conf["CodeSha256"]:
+        steps.append(UpdateFunctionCode(spec))
+    changes = FunctionConfiguration.from_lambda(latest).changes(version_config)
+    if changes:
+        steps.append(UpdateFunctionConfiguration(spec, version_config.layers, changes))
+    return steps

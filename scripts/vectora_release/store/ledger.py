@@ -91,6 +91,7 @@ class DeploymentRecord:
     # The snapshot an ``adopt`` or ``restore`` record names (and a rollback to one of them):
     # such a record has no release manifest in the store.
     snapshot: str | None = None
+    soak: dict[str, Any] | None = None  # promote: the soak gate's finding (override included)
     schema_version: int = SCHEMA_VERSION
 
     @property

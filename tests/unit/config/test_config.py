@@ -77,7 +77,7 @@ def test_env_placeholder_is_replaced_per_environment() -> None:
         assert values["LOG_LEVEL"] == "INFO"
         assert "{env}" not in "".join(values.values())
     declared = config.declared_env("normalize-score-v2", "stage")
-    assert declared["BEDROCK_REGION"] == "us-east-1"
+    assert declared["BEDROCK_REGION"] == "eu-west-3"
     assert "NEWSLETTERS_BUCKET" not in declared
 
 
@@ -314,3 +314,66 @@ def test_lock_settings_default_and_are_read() -> None:
 def test_lock_settings_that_cannot_work_are_refused(lock: dict[str, int], where: str) -> None:
     error = refused(lambda data: data.__setitem__("lock", lock))
     assert where in error.message
+
+
+# -- Bedrock: the model's geography must match the region it is called in --------------------
+def test_an_eu_inference_profile_called_from_a_us_region_is_refused_naming_both_keys() -> None:
+    error = refused(lambda d: d["variables"].update(BEDROCK_REGION="us-east-1"))
+    assert "BEDROCK_MODEL_ID 'eu.anthropic" in error.message
+    assert "BEDROCK_REGION is 'us-east-1'" in error.message
+    assert error.message.startswith("release.yaml: environments.dev.variables:")
+
+
+@pytest.mark.parametrize(
+    ("model", "region"),
+    [
+        ("eu.anthropic.claude-sonnet-4-5-20250929-v1:0", "eu-west-3"),
+        ("us.anthropic.claude-sonnet-4-5-20250929-v1:0", "us-west-2"),
+        ("apac.anthropic.claude-sonnet-4-5-20250929-v1:0", "ap-southeast-1"),
+        ("anthropic.claude-3-haiku-20240307-v1:0", "us-east-1"),  # no profile: not checked
+        ("global.anthropic.claude-sonnet-4-5-20250929-v1:0", "eu-west-3"),
+        ("", "eu-west-3"),  # rules only
+    ],
+)
+def test_matching_or_unchecked_model_region_pairs_load(model: str, region: str) -> None:
+    parse(_with(base(), BEDROCK_MODEL_ID=model, BEDROCK_REGION=region))
+
+
+@pytest.mark.parametrize(
+    ("model", "region"),
+    [
+        ("us.anthropic.claude-sonnet-4-5-20250929-v1:0", "eu-west-3"),
+        ("apac.anthropic.claude-sonnet-4-5-20250929-v1:0", "eu-central-1"),
+    ],
+)
+def test_mismatched_geographies_are_refused(model: str, region: str) -> None:
+    error = refused(lambda d: _with(d, BEDROCK_MODEL_ID=model, BEDROCK_REGION=region))
+    assert "BEDROCK_MODEL_ID" in error.message and "BEDROCK_REGION" in error.message
+
+
+def test_one_environment_overriding_the_region_is_named() -> None:
+    error = refused(
+        lambda d: d["environments"]["prod"].update(variables={"BEDROCK_REGION": "us-east-1"})
+    )
+    assert "environments.prod.variables" in error.message
+
+
+def test_min_soak_and_e2e_namespace_are_read() -> None:
+    data = base()
+    data["environments"]["prod"]["min_soak"] = "14d"
+    data["environments"]["prod"]["min_checks"] = 20
+    config = parse(data)
+    assert config.env("prod").min_soak_seconds == 14 * 86400
+    assert config.env("prod").min_checks == 20
+    assert config.env("dev").min_soak_seconds == 0
+    assert config.e2e.namespace == "_release_check" and config.e2e.min_items >= 11
+    assert config.e2e.scoring == "bedrock" and config.e2e.fallback == "rules"
+    error = refused(lambda d: d["validation"]["e2e"].update(namespace="lai_weekly"))
+    assert "validation.e2e.namespace" in error.message
+    error = refused(lambda d: d["environments"]["prod"].update(min_soak="two weeks"))
+    assert "environments.prod.min_soak" in error.message
+
+
+def _with(data: dict[str, Any], **variables: str) -> dict[str, Any]:
+    data["variables"].update(variables)
+    return data

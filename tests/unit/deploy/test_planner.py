@@ -138,3 +138,28 @@ def test_a_function_the_tool_did_not_create_is_refused(desired: DesiredState) ->
 
     with pytest.raises(InputError, match="not managed by vectora-release"):
         make_plan(desired, live, {"vectora-core": LAYER_ARN}, bundle_digests(), PREFIX)
+
+
+def test_an_edited_latest_is_reset_without_a_version_or_an_alias_move(
+    desired: DesiredState,
+) -> None:
+    """A console edit changes $LATEST only; the alias already runs the release."""
+    live = live_as(desired)
+    edited = live["ingest-v2"]
+    assert edited.latest is not None
+    env = tuple((k, v) for k, v in edited.latest.config.env if k != "LOG_LEVEL")
+    latest = replace(
+        edited.latest,
+        code_sha256="console",
+        config=replace(edited.latest.config, env=env, memory=2048),
+    )
+    live["ingest-v2"] = replace(edited, latest=latest)
+
+    plan = make_plan(desired, live, {"vectora-core": LAYER_ARN}, bundle_digests(), PREFIX)
+
+    assert kinds(plan) == ["UpdateFunctionCode", "UpdateFunctionConfiguration"]
+    step = plan.steps[1]
+    assert isinstance(step, UpdateFunctionConfiguration)
+    assert step.function.function == "ingest-v2"
+    assert step.changes == ("memory", "env LOG_LEVEL")
+    assert step.layers == (LAYER_ARN,)

@@ -142,7 +142,7 @@ def test_deploy_role_writes_only_its_own_environment(env: str) -> None:
         for resource in as_list(statement["Resource"]):
             assert (
                 resource.endswith((f"-{env}", f"-{env}:*", f"-{env}/*", f"-{env}-role"))
-                or f"-{env}/e2e/" in resource
+                or f"-{env}/_release_check/feeds/" in resource
                 or f"/ledger/{env}/" in resource
                 or f"/snapshots/{env}/" in resource
             ), (statement["Sid"], resource)
