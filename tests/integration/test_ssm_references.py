@@ -25,10 +25,8 @@ def with_token(released: Released) -> Path:
     """R1's release.yaml where ingest-v2 also gets API_TOKEN from SSM."""
 
     def edit(text: str) -> str:
-        text = text.replace(
-            "  BEDROCK_REGION: us-east-1\n",
-            "  BEDROCK_REGION: us-east-1\n  API_TOKEN: ssm:/vectora-inbox/{env}/api-token\n",
-        )
+        after = text.index("\n", text.index("\n  BEDROCK_REGION: ") + 1) + 1  # shared variables
+        text = text[:after] + "  API_TOKEN: ssm:/vectora-inbox/{env}/api-token\n" + text[after:]
         layers = "    layers: [vectora-core, common-deps]\n"
         at = text.index(layers, text.index("    source: src_v2/lambdas/ingest_v2\n")) + len(layers)
         return text[:at] + "    env: [API_TOKEN]\n" + text[at:]
