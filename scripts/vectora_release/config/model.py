@@ -10,6 +10,7 @@ from typing import Any
 
 from ..common.errors import ConfigError, InputError
 from . import yamlio
+from .monitoring import Monitoring, parse_monitoring
 from .schema import Reader, kind_of
 
 SCHEMA_VERSION = 1
@@ -36,6 +37,9 @@ TOP_KEYS = {
     "validation",
     "lock",
     "environments",
+    "chain",
+    "schedules",
+    "alarms",
 }
 
 
@@ -73,6 +77,7 @@ class EnvironmentSpec:
     variables: dict[str, str]
     buckets: dict[str, str]
     account: str | None = None
+    monitoring: Monitoring = field(default_factory=lambda: Monitoring((), (), (), 0))
 
 
 @dataclass(frozen=True)
@@ -139,6 +144,14 @@ class ReleaseConfig:
     def role_name(self, function: str, env: str) -> str:
         return f"{self.project}-{function}-{env}-role"
 
+    def alerts_topic(self, env: str) -> str:
+        """The SNS topic every alarm of ``env`` notifies (operators add its subscribers)."""
+        return f"{self.project}-alerts-{env}"
+
+    def monitor_resource(self, name: str, env: str) -> str:
+        """The name of a schedule rule, an alarm or the dashboard of ``env``."""
+        return f"{self.project}-{name}-{env}"
+
     def declared_env(self, function: str, env: str) -> dict[str, str]:
         """The declared values (SSM references unresolved) of ``function`` in ``env``."""
         values = self.env(env).variables
@@ -197,7 +210,9 @@ def parse_config(data: Any, path: Path, display: str = "release.yaml") -> Releas
     shared = _parse_variables(
         r, r.get(top, "variables", dict, "(top level)", default={}), "variables"
     )
-    envs = _parse_environments(r, r.get(top, "environments", dict, "(top level)"), config, shared)
+    envs = _parse_environments(
+        r, r.get(top, "environments", dict, "(top level)"), config, shared, top
+    )
     object.__setattr__(config, "environments", envs)
     _check_contract(r, config)
     return config
@@ -299,9 +314,16 @@ def _parse_e2e(r: Reader, data: dict[str, Any]) -> E2eSpec:
 
 
 def _parse_environments(
-    r: Reader, data: dict[str, Any], config: ReleaseConfig, shared: dict[str, str]
+    r: Reader,
+    data: dict[str, Any],
+    config: ReleaseConfig,
+    shared: dict[str, str],
+    top: dict[str, Any],
 ) -> dict[str, EnvironmentSpec]:
     allowed = {
+        "schedules",
+        "alarms",
+        "bake_minutes",
         "region",
         "account",
         "reserved_concurrency",
@@ -343,6 +365,7 @@ def _parse_environments(
             variables=variables,
             buckets=buckets,
             account=None if account is None else str(account),
+            monitoring=parse_monitoring(r, top, body, name, tuple(config.functions)),
         )
     for name, env in envs.items():
         upstream = env.requires_validated_in

@@ -8,22 +8,29 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..aws.lambda_ import move_alias
+from ..aws.clients import ClientError, error_code
+from ..aws.lambda_ import ALIAS, move_alias
 from ..build.manifest import Manifest
 from ..common.digest import code_sha256, hex_to_b64
 from ..common.errors import IntegrityError
 from ..store.artifacts import ArtifactStore
 from .desired import DesiredState, FunctionSpecD
 from .steps import (
+    AddPermission,
     CopyObject,
     CreateFunction,
+    CreateTopic,
     DeleteObject,
     LayerRef,
     Plan,
     PublishLayerVersion,
     PublishVersion,
+    PutDashboard,
     PutFunctionConcurrency,
+    PutMetricAlarm,
     PutObject,
+    PutRule,
+    PutTargets,
     Step,
     TagResource,
     UpdateAlias,
@@ -92,8 +99,10 @@ class AwsExecutor:
         iam: Any,
         progress: Progress | None = None,
         waiter_delay: int = 2,
+        clients: Callable[[str], Any] | None = None,
     ) -> None:
         self.lam, self.s3, self.iam = lam, s3, iam
+        self.clients = clients  # service → client: events, cloudwatch, sns
         self.progress = progress or (lambda _msg: None)
         self.waiter_delay = waiter_delay
 
@@ -162,6 +171,51 @@ class AwsExecutor:
                 result.versions[function] = version
             case UpdateAlias():
                 self._update_alias(step, result)
+            case _:
+                self._monitor(step)
+
+    def _monitor(self, step: Step) -> None:
+        """Topic, schedule rules, alarms and dashboard (each call idempotent)."""
+        assert self.clients is not None, "monitoring steps need the executor's clients"
+        match step:
+            case CreateTopic(name=name, tags=tags):
+                self.clients("sns").create_topic(Name=name, Tags=_tag_list(tags))
+            case PutRule(rule=rule, tags=tags):
+                self.clients("events").put_rule(
+                    Name=rule.name,
+                    ScheduleExpression=rule.expression,
+                    State=rule.state,
+                    Description=f"vectora-release: runs {rule.function}:live",
+                    Tags=_tag_list(tags),
+                )
+            case PutTargets(rule=rule):
+                self.clients("events").put_targets(
+                    Rule=rule.name,
+                    Targets=[{"Id": "live", "Arn": rule.target_arn, "Input": rule.input}],
+                )
+            case AddPermission(rule=rule):
+                self._add_permission(step)
+            case PutMetricAlarm(alarm=alarm, tags=tags):
+                self.clients("cloudwatch").put_metric_alarm(**alarm.params, Tags=_tag_list(tags))
+            case PutDashboard(name=name, body=body):
+                self.clients("cloudwatch").put_dashboard(DashboardName=name, DashboardBody=body)
+
+    def _add_permission(self, step: AddPermission) -> None:
+        """The rule's statement on alias live; one left by an earlier try is replaced."""
+        rule = step.rule
+        kwargs = {"FunctionName": rule.function, "Qualifier": ALIAS}
+        try:
+            self.lam.remove_permission(StatementId=rule.name, **kwargs)
+        except ClientError as exc:
+            if error_code(exc) != "ResourceNotFoundException":
+                raise
+        self.lam.add_permission(
+            StatementId=rule.name,
+            Action="lambda:InvokeFunction",
+            Principal="events.amazonaws.com",
+            SourceArn=rule.arn,
+            **kwargs,
+        )
 
     def _publish_layer(
         self, step: PublishLayerVersion, desired: DesiredState, result: ApplyResult
@@ -213,6 +267,10 @@ class AwsExecutor:
         self.lam.get_waiter(waiter).wait(
             FunctionName=resource, WaiterConfig={"Delay": self.waiter_delay, "MaxAttempts": 300}
         )
+
+
+def _tag_list(tags: Any) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in sorted(dict(tags).items())]
 
 
 def _code(spec: FunctionSpecD, desired: DesiredState) -> bytes:

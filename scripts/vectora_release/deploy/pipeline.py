@@ -278,7 +278,12 @@ def executor_for(target: Target, dry_run: bool = False) -> Executor:
     if dry_run:
         return DisplayOnlyExecutor()
     return AwsExecutor(
-        target.lam, target.s3, target.aws.iam(), target.progress, target.waiter_delay
+        target.lam,
+        target.s3,
+        target.aws.iam(),
+        target.progress,
+        target.waiter_delay,
+        clients=target.client,
     )
 
 

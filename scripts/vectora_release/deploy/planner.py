@@ -6,21 +6,31 @@ was. A function the tool did not create (no ``ManagedBy`` tag) is never planned 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import replace
 
 from ..common.errors import InputError
 from .desired import DesiredState, FunctionSpecD
 from .live import FunctionLive
+from .live_run import MonitoringLive
+from .monitoring import MonitoringD
 from .steps import (
+    AddPermission,
     CreateFunction,
+    CreateTopic,
     DeleteObject,
     LayerRef,
+    MonitorStep,
     Plan,
     PublishLayerVersion,
     PublishVersion,
+    PutDashboard,
     PutFunctionConcurrency,
+    PutMetricAlarm,
     PutObject,
+    PutRule,
+    PutTargets,
     Step,
     TagResource,
     UpdateAlias,
@@ -118,3 +128,41 @@ def _concurrency(spec: FunctionSpecD, current: int | None) -> list[Step]:
     if wanted is None or wanted == current:
         return []
     return [PutFunctionConcurrency(spec.resource, wanted)]
+
+
+def monitoring_steps(desired: MonitoringD, live: MonitoringLive) -> list[MonitorStep]:
+    """Steps taking the topic, rules, alarms and dashboard to ``desired`` (none when equal).
+
+    Run after the aliases move: a rule's target and permission name alias ``live``.
+    """
+    steps: list[MonitorStep] = []
+    if not live.topic_exists:
+        steps.append(CreateTopic(desired.topic, desired.tags))
+    for rule in desired.rules:
+        now = live.rules.get(rule.name)
+        if now is None:
+            steps.append(PutRule(rule, desired.tags, "new"))
+        elif (now.state, now.expression) != (rule.state, rule.expression):
+            steps.append(PutRule(rule, desired.tags, f"was {now.state} {now.expression}"))
+        if now is None or now.targets != ((rule.target_arn, rule.input),):
+            steps.append(PutTargets(rule))
+        if now is None or not now.permitted:
+            steps.append(AddPermission(rule))
+    for alarm in desired.alarms:
+        current = live.alarms.get(alarm.name)
+        wanted = {k: alarm.params.get(k) for k in current or {}}
+        if current is None:
+            steps.append(PutMetricAlarm(alarm, desired.tags, "new"))
+        elif current != wanted:
+            changed = sorted(k for k in wanted if current.get(k) != wanted[k])
+            steps.append(PutMetricAlarm(alarm, desired.tags, "changed: " + ", ".join(changed)))
+    if live.dashboard_body is None or _json(live.dashboard_body) != _json(desired.dashboard_body):
+        steps.append(PutDashboard(desired.dashboard, desired.dashboard_body))
+    return steps
+
+
+def _json(text: str) -> object:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text

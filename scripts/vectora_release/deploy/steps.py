@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from ..aws.lambda_ import ALIAS
 from .desired import FunctionSpecD, LayerSpecD
+from .monitoring import AlarmD, RuleD
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,66 @@ class CopyObject:
         )
 
 
+@dataclass(frozen=True)
+class CreateTopic:
+    """The environment's alerts topic (idempotent; operators add its subscribers)."""
+
+    name: str
+    tags: Mapping[str, str]
+
+    def describe(self) -> str:
+        return f"CreateTopic {self.name}"
+
+
+@dataclass(frozen=True)
+class PutRule:
+    rule: RuleD
+    tags: Mapping[str, str]
+    why: str
+
+    def describe(self) -> str:
+        return f"PutRule {self.rule.name} {self.rule.expression} {self.rule.state} ({self.why})"
+
+
+@dataclass(frozen=True)
+class PutTargets:
+    rule: RuleD
+
+    def describe(self) -> str:
+        return f"PutTargets {self.rule.name} → {self.rule.function}:{ALIAS}"
+
+
+@dataclass(frozen=True)
+class AddPermission:
+    """Let the rule invoke alias ``live`` (a resource policy on the alias)."""
+
+    rule: RuleD
+
+    def describe(self) -> str:
+        return f"AddPermission {self.rule.function}:{ALIAS} for events rule {self.rule.name}"
+
+
+@dataclass(frozen=True)
+class PutMetricAlarm:
+    alarm: AlarmD
+    tags: Mapping[str, str]
+    why: str
+
+    def describe(self) -> str:
+        return f"PutMetricAlarm {self.alarm.name} ({self.why})"
+
+
+@dataclass(frozen=True)
+class PutDashboard:
+    name: str
+    body: str
+
+    def describe(self) -> str:
+        return f"PutDashboard {self.name}"
+
+
+MonitorStep = CreateTopic | PutRule | PutTargets | AddPermission | PutMetricAlarm | PutDashboard
+
 Step = (
     PublishLayerVersion
     | PutObject
@@ -154,6 +215,7 @@ Step = (
     | TagResource
     | PublishVersion
     | UpdateAlias
+    | MonitorStep
 )
 
 

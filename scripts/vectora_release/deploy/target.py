@@ -48,6 +48,10 @@ class Target:
     def s3(self) -> Any:
         return self.aws.s3(self.spec.region)
 
+    def client(self, service: str) -> Any:
+        """A client of ``service`` in the environment's region (events, cloudwatch, sns…)."""
+        return self.aws.client(service, self.spec.region)
+
     @property
     def store(self) -> ArtifactStore:
         return ArtifactStore(self.aws.s3(self.spec.region), self.spec.artifact_bucket)
