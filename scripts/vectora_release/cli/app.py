@@ -31,6 +31,8 @@ class Wiring:
 
     aws: Callable[[], Any] | None = None
     runner: Callable[..., Any] | None = None
+    clock: Callable[[], Any] | None = None  # the bake's clock and sleep (tests simulate time)
+    sleep: Callable[[float], None] | None = None
 
 
 class App:
@@ -52,6 +54,7 @@ class App:
         self.rerun = rerun
         self._config: ReleaseConfig | None = None
         self._aws: Any = None
+        self._time: Any = None  # local.SimulatedTime on the embedded AWS
 
     @property
     def config(self) -> ReleaseConfig:
@@ -82,7 +85,22 @@ class App:
 
         spec = self.config.env(env)
         aws = self.aws
-        return Target(self.config, spec, aws, progress=self.progress, runner=self.runner())
+        return Target(
+            self.config, spec, aws, progress=self.progress, runner=self.runner(), **self.timing()
+        )
+
+    def timing(self) -> dict[str, Any]:
+        """The bake's clock and sleep: the wiring's, else simulated on the embedded AWS."""
+        from ..local import SimulatedTime, uses_local_runner
+
+        if self.wiring.clock is not None or self.wiring.sleep is not None:
+            given = {"clock": self.wiring.clock, "sleep": self.wiring.sleep}
+            return {k: v for k, v in given.items() if v is not None}
+        if not uses_local_runner():
+            return {}
+        if self._time is None:
+            self._time = SimulatedTime()
+        return {"clock": self._time.clock, "sleep": self._time.sleep}
 
     def runner(self) -> Callable[..., Any] | None:
         """How checks run functions: the wiring's, else the local runner on the embedded AWS."""

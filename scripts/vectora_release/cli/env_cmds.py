@@ -57,6 +57,14 @@ def bootstrap(app: App, env: str) -> None:
     is_flag=True,
     help="Validate after deploying (with the e2e run); roll back on failure.",
 )
+@click.option(
+    "--bake",
+    "bake_minutes",
+    type=click.IntRange(0, 180),
+    default=None,
+    help="Minutes to watch the alarms after validation passes (default: release.yaml's "
+    "bake_minutes of the environment); an alarm in ALARM rolls back (exit 1).",
+)
 @global_options
 @pass_app
 def deploy(
@@ -67,6 +75,7 @@ def deploy(
     manifest_path: Path | None,
     dry_run: bool,
     validate_after: bool,
+    bake_minutes: int | None,
 ) -> None:
     """Deploy a published release to ENV (lock → verify → plan → apply → record).
 
@@ -86,6 +95,7 @@ def deploy(
         executor=executor_for(target, dry_run),
         upstream=upstream,
         validator=validator,
+        bake_minutes=bake_minutes,
     )
     finish_deploy(app, report)
 

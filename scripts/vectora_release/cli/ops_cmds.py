@@ -33,9 +33,24 @@ from .app import App, finish_deploy, global_options, pass_app
     "validation in --from) instead of the one --from runs now.",
 )
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
+@click.option(
+    "--bake",
+    "bake_minutes",
+    type=click.IntRange(0, 180),
+    default=None,
+    help="Minutes to watch the alarms after validation passes (default: release.yaml's "
+    "bake_minutes of the environment); an alarm in ALARM rolls back (exit 1).",
+)
 @global_options
 @pass_app
-def promote(app: App, source: str, dest: str, commit: str | None, dry_run: bool) -> None:
+def promote(
+    app: App,
+    source: str,
+    dest: str,
+    commit: str | None,
+    dry_run: bool,
+    bake_minutes: int | None,
+) -> None:
     """Deploy exactly the release validated in --from to --to, then validate it there.
 
     Refused (exit 2) unless the release passed validation in --from (and the approval chain of
@@ -51,6 +66,7 @@ def promote(app: App, source: str, dest: str, commit: str | None, dry_run: bool)
         upstream,
         commit=commit,
         executor=executor_for(dest_target, dry_run),
+        bake_minutes=bake_minutes,
     )
     finish_deploy(app, report)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,7 @@ from ..store.ledger import Ledger
 from ..store.lock import Lock
 
 Progress = Callable[[str], None]
+Sleep = Callable[[float], None]
 # How the checks run a function's deployed code: ``runner(target, view, event, manifest)``
 # returns an invocation. None: Lambda's Invoke on alias ``live``. On the embedded AWS, which
 # cannot run code, the CLI hands in the local runner (``local.runner``).
@@ -32,6 +34,7 @@ class Target:
     progress: Progress = field(default=lambda _msg: None)
     waiter_delay: int = 2
     runner: FunctionRunner | None = None
+    sleep: Sleep = time.sleep  # the bake waits through this (tests advance a clock instead)
 
     def __post_init__(self) -> None:
         check_account(self.spec, self.aws)

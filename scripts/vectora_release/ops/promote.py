@@ -21,6 +21,7 @@ def promote(
     *,
     commit: str | None = None,
     executor: Executor | None = None,
+    bake_minutes: int | None = None,
 ) -> DeployReport:
     """Deploy ``source``'s validated release to ``dest`` (byte-identical).
 
@@ -51,6 +52,7 @@ def promote(
         kind="promote",
         validator=make_validator(e2e=True, compare_to=source, reference=record),
         from_env=source.name,
+        bake_minutes=bake_minutes,
     )
     if copy is not None:
         report.plan.insert(0, copy.describe())

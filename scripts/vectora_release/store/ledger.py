@@ -84,6 +84,7 @@ class DeploymentRecord:
     config_prefix: str | None = None
     config_bundle_sha256: str | None = None
     validation: dict[str, Any] | None = None
+    bake: dict[str, Any] | None = None  # the alarm watch after validation (deploy/bake.py)
     schema_version: int = SCHEMA_VERSION
 
     @property
