@@ -30,6 +30,7 @@ from vectora_release.cli import Wiring, run_cli
 from vectora_release.common.clock import Clock, utcnow
 from vectora_release.config.model import ReleaseConfig, load_config
 from vectora_release.deploy.target import Target
+from vectora_release.local import SimulatedTime
 from vectora_release.local.runner import LocalInvoker
 from vectora_release.ops.bootstrap import bootstrap
 from vectora_release.store.artifacts import PublishReport
@@ -140,7 +141,17 @@ def new_target(config: ReleaseConfig, env: str = "dev", clock: Clock = utcnow) -
     Its functions run in the local runner, as the CLI arranges on the embedded AWS.
     """
     runner = LocalInvoker(default_cache_dir(config.root) / "runner")
-    return Target(config, config.env(env), Aws(), clock=clock, waiter_delay=1, runner=runner)
+    time = SimulatedTime()  # a bake polls alarms without waiting (docs/architecture.md)
+    clock = time.clock if clock is utcnow else clock
+    return Target(
+        config,
+        config.env(env),
+        Aws(),
+        clock=clock,
+        waiter_delay=1,
+        runner=runner,
+        sleep=time.sleep,
+    )
 
 
 def counter(target: Target) -> CallCounter:

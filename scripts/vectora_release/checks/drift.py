@@ -7,8 +7,13 @@ from typing import Any
 
 from ..common.output import markdown_table, table
 from ..config.model import CONFIG_PREFIX_VAR
+from ..deploy.live_run import MonitoringLive, read_monitoring
+from ..deploy.monitoring import MonitoringD
+from ..deploy.release import target_monitoring
 from ..deploy.target import Target
 from .findings import Finding, all_findings, manifest_of, view_function
+
+MONITORING = "monitoring"
 
 DRIFT_HEADERS = ("check", "subject", "what", "expected", "live")
 
@@ -60,7 +65,49 @@ def drift(target: Target) -> DriftReport:
         return DriftReport(target.name, None)
     manifest = manifest_of(target, record)
     findings, _ = all_findings(target, manifest, record)
-    return DriftReport(target.name, record.release_id, findings)
+    return DriftReport(target.name, record.release_id, findings + monitoring_findings(target))
+
+
+def monitoring_findings(target: Target) -> list[Finding]:
+    """Schedules, alarms, topic and dashboard changed, disabled or deleted by hand."""
+    desired = target_monitoring(target)
+    return _compare_monitoring(desired, read_monitoring(target.client, desired))
+
+
+def _compare_monitoring(desired: MonitoringD, live: MonitoringLive) -> list[Finding]:
+    out = []
+    if not live.topic_exists:
+        out.append(Finding(MONITORING, desired.topic, "alerts topic", "exists", None))
+    for rule in desired.rules:
+        now = live.rules.get(rule.name)
+        wanted = f"{rule.state} {rule.expression}"
+        if now is None:
+            out.append(Finding(MONITORING, rule.name, "schedule", wanted, None))
+            continue
+        if f"{now.state} {now.expression}" != wanted:
+            actual = f"{now.state} {now.expression}"
+            out.append(Finding(MONITORING, rule.name, "schedule", wanted, actual))
+        if now.targets != ((rule.target_arn, rule.input),):
+            actual = ", ".join(arn.rsplit(":function:", 1)[-1] for arn, _ in now.targets)
+            target_name = f"{rule.function}:live"
+            out.append(Finding(MONITORING, rule.name, "target", target_name, actual or None))
+        if not now.permitted:
+            out.append(Finding(MONITORING, rule.name, "invoke permission", "granted", None))
+    for alarm in desired.alarms:
+        current = live.alarms.get(alarm.name)
+        if current is None:
+            out.append(Finding(MONITORING, alarm.name, "alarm", "as declared", None))
+            continue
+        changed = sorted(k for k in current if current[k] != alarm.params.get(k))
+        if changed:
+            out.append(
+                Finding(
+                    MONITORING, alarm.name, "alarm", "as declared", "changed: " + ", ".join(changed)
+                )
+            )
+    if live.dashboard_body is None:
+        out.append(Finding(MONITORING, desired.dashboard, "dashboard", "exists", None))
+    return out
 
 
 DIFF_HEADERS = ("what", "{a}", "{b}", "same")
@@ -97,6 +144,7 @@ def _snapshot(target: Target) -> dict[str, str]:
     record = target.ledger.current()
     out["release"] = record.release_id if record else "-"
     out["config bundle"] = (record.config_bundle_sha256 or "-")[:16] if record else "-"
+    out.update(_monitoring_snapshot(target))
     for fn in target.config.functions:
         view = view_function(target, fn)
         conf = view.configuration or {}
@@ -120,6 +168,27 @@ def _snapshot(target: Target) -> dict[str, str]:
                     if live[key] == declared[key] or declared[key].startswith("ssm:")
                     else "changed"
                 )
+    return out
+
+
+def _monitoring_snapshot(target: Target) -> dict[str, str]:
+    """Schedules and alarms by their name without the environment, as they run."""
+    desired = target_monitoring(target)
+    live = read_monitoring(target.client, desired)
+    out = {}
+    for rule in desired.rules:
+        key = "schedule " + rule.name.removeprefix(f"{target.config.project}-")
+        now = live.rules.get(rule.name)
+        out[key.removesuffix(f"-{target.name}")] = (
+            f"{now.state} {now.expression}" if now else "missing"
+        )
+    for alarm in desired.alarms:
+        key = "alarm " + alarm.name.removeprefix(f"{target.config.project}-")
+        current = live.alarms.get(alarm.name)
+        text = "missing"
+        if current is not None:
+            text = f"{current['ComparisonOperator']} {current['Threshold']:g}"
+        out[key.removesuffix(f"-{target.name}")] = text
     return out
 
 
