@@ -321,12 +321,13 @@ class CliResult:
 def cli(release_builds: ReleaseBuilds, monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliResult]:
     """Run ``vectora-release --config <R1's release.yaml> ARGS``; count its AWS calls.
 
-    ``config=PATH`` runs it with another release.yaml (see :meth:`Released.variant`). Every
+    ``config=PATH`` runs it with another release.yaml (see :meth:`Released.variant`);
+    ``clock=`` gives it a clock (``status``'s next run, the bake). Every
     ``Aws`` the command makes gets a counter attached before its first call.
     """
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)  # CI: keep the job summary clean
 
-    def run(*args: str, config: Path | None = None) -> CliResult:
+    def run(*args: str, config: Path | None = None, clock: Clock | None = None) -> CliResult:
         calls = CallCounter()
 
         def counted_aws() -> Aws:
@@ -335,7 +336,8 @@ def cli(release_builds: ReleaseBuilds, monkeypatch: pytest.MonkeyPatch) -> Calla
             return aws
 
         path = config or release_builds.r1.project / "release.yaml"
-        result = run_cli(["--config", str(path), *args], Wiring(aws=counted_aws))
+        wiring = Wiring(aws=counted_aws, clock=clock)
+        result = run_cli(["--config", str(path), *args], wiring)
         return CliResult(result.code, result.out, result.err, calls)
 
     return run

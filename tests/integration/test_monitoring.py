@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -137,3 +138,31 @@ def test_a_quiet_bake_polls_until_its_end_without_waiting(released: Released) ->
     assert report.bake["polls"] == 11  # every 30 s for 5 minutes, then the last look
     assert "vectora-inbox-newsletter-missing-stage" not in report.bake["alarms"]
     assert stage.ledger.history()[0].outcome == SUCCEEDED
+
+
+def test_status_shows_each_environments_next_scheduled_run(released: Released, cli) -> None:
+    deploy_release(released.target("stage"), released.r1.manifest)
+    tuesday = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
+
+    machine = cli("--json", "status", clock=lambda: tuesday)
+
+    rows = {row["env"]: row for row in machine.json()}
+    assert rows["stage"]["next_run"] == "2026-12-07T08:00:00Z"  # Monday 08:00 UTC
+    (weekly,) = rows["stage"]["schedules"]
+    assert weekly == {
+        "name": "weekly",
+        "rule": "vectora-inbox-weekly-stage",
+        "expression": "cron(0 8 ? * MON *)",
+        "state": "ENABLED",
+        "next_run": "2026-12-07T08:00:00Z",
+    }
+    assert rows["prod"]["next_run"] is None and rows["prod"]["schedules"][0]["state"] == "missing"
+    assert rows["stage"]["outcome"] == "succeeded"  # the ledger's fields are still there
+    assert machine.calls.mutating == []
+    human = cli("status", clock=lambda: tuesday).err
+    assert "next run" in human and "2026-12-07T08:00:00Z (weekly)" in human
+    assert "weekly missing" in human
+
+    released.target("stage").client("events").disable_rule(Name="vectora-inbox-weekly-stage")
+    row = cli("--json", "status", "--env", "stage", clock=lambda: tuesday).json()[0]
+    assert row["next_run"] is None and row["schedules"][0]["state"] == "DISABLED"

@@ -12,7 +12,7 @@ from ..config import gitinfo
 from ..deploy.pipeline import deploy_release, executor_for
 from ..deploy.release import resolve_release
 from ..ops.bootstrap import bootstrap as run_bootstrap
-from ..ops.status import history_table, status_row, status_table
+from ..ops.status import history_table, schedules_status, status_row, status_table
 from .app import App, finish_deploy, global_options, pass_app
 
 
@@ -115,9 +115,15 @@ def _upstream(app: App, env: str):
 @global_options
 @pass_app
 def status(app: App, env: str | None) -> None:
-    """What runs where: version, commit, when, by whom, outcome, validation."""
+    """What runs where: version, commit, when, by whom, outcome, validation, next run.
+
+    The next run is the earliest enabled schedule's next time (UTC), from its live rule.
+    """
     names = [env] if env else list(app.config.environments)
-    rows = [status_row(app.target(name)) for name in names]
+    rows = []
+    for name in names:
+        target = app.target(name)
+        rows.append({**status_row(target), **schedules_status(target)})
     app.output(rows, status_table(rows))
 
 
