@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from vectora_release.checks.drift import monitoring_findings
 from vectora_release.common.errors import DeployFailedError
+from vectora_release.config.model import load_config
 from vectora_release.deploy.pipeline import deploy_release
 from vectora_release.store.ledger import ROLLED_BACK, SUCCEEDED
 
@@ -166,3 +167,51 @@ def test_status_shows_each_environments_next_scheduled_run(released: Released, c
     released.target("stage").client("events").disable_rule(Name="vectora-inbox-weekly-stage")
     row = cli("--json", "status", "--env", "stage", clock=lambda: tuesday).json()[0]
     assert row["next_run"] is None and row["schedules"][0]["state"] == "DISABLED"
+
+
+def with_legacy(text: str) -> str:
+    """R1's release.yaml plus a schedule and an alarm that a later release.yaml drops."""
+    text = text.replace(
+        "schedules:\n  weekly:",
+        'schedules:\n  legacy: {expression: "rate(1 day)", target: ingest-v2}\n  weekly:',
+    )
+    return text.replace(
+        "alarms: {}\n", "alarms: {legacy: {metric: error_rate_pct, threshold: 50}}\n"
+    )
+
+
+def test_what_release_yaml_no_longer_declares_is_drift_then_removed_if_the_tool_made_it(
+    released: Released,
+) -> None:
+    legacy = load_config(released.variant("legacy", with_legacy))
+    deploy_release(released.target("dev", config=legacy), released.r1.manifest)
+    dev = released.target("dev")
+    events, cloudwatch = dev.client("events"), dev.client("cloudwatch")
+    events.put_rule(Name="vectora-inbox-handmade-dev", ScheduleExpression="rate(1 hour)")
+    cloudwatch.put_metric_alarm(
+        AlarmName="vectora-inbox-handmade-dev", MetricName="Errors", Namespace="AWS/Lambda",
+        Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=1,
+        ComparisonOperator="GreaterThanThreshold",
+    )  # fmt: skip
+
+    found = [(f.subject, f.field, f.expected) for f in monitoring_findings(dev)]
+    assert found == [
+        ("vectora-inbox-legacy-dev", "schedule", "not declared"),
+        ("vectora-inbox-legacy-dev", "alarm", "not declared"),
+    ]
+    ingest = released.resource("ingest-v2", "dev")
+    report = deploy_release(dev, released.r1.manifest)
+
+    assert [s.split(" ")[0] for s in report.plan] == [
+        "PutDashboard", "RemoveTargets", "RemovePermission", "DeleteRule", "DeleteAlarms",
+    ]  # fmt: skip
+    rules = [r["Name"] for r in events.list_rules(NamePrefix="vectora-inbox-")["Rules"]]
+    assert "vectora-inbox-legacy-dev" not in rules and "vectora-inbox-handmade-dev" in rules
+    alarms = [a["AlarmName"] for a in cloudwatch.describe_alarms()["MetricAlarms"]]
+    assert "vectora-inbox-legacy-dev" not in alarms and "vectora-inbox-handmade-dev" in alarms
+    policy = json.loads(dev.lam.get_policy(FunctionName=ingest, Qualifier="live")["Policy"])
+    assert [s["Sid"] for s in policy["Statement"]] == ["vectora-inbox-weekly-dev"]
+    assert monitoring_findings(released.target("dev")) == []
+    calls = released.counter(dev)
+    assert deploy_release(dev, released.r1.manifest).outcome == "up_to_date"
+    assert calls.mutating == []

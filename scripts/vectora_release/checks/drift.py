@@ -69,7 +69,8 @@ def drift(target: Target) -> DriftReport:
 
 
 def monitoring_findings(target: Target) -> list[Finding]:
-    """Schedules, alarms, topic and dashboard changed, disabled or deleted by hand."""
+    """Schedules, alarms, topic and dashboard changed, disabled or deleted by hand; rules and
+    alarms the tool made that release.yaml no longer declares (the next deploy removes them)."""
     desired = target_monitoring(target)
     return _compare_monitoring(desired, read_monitoring(target.client, desired))
 
@@ -107,6 +108,10 @@ def _compare_monitoring(desired: MonitoringD, live: MonitoringLive) -> list[Find
             )
     if live.dashboard_body is None:
         out.append(Finding(MONITORING, desired.dashboard, "dashboard", "exists", None))
+    for name in sorted(live.undeclared_rules):
+        out.append(Finding(MONITORING, name, "schedule", "not declared", "exists"))
+    for name in live.undeclared_alarms:
+        out.append(Finding(MONITORING, name, "alarm", "not declared", "exists"))
     return out
 
 

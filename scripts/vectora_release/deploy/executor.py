@@ -20,7 +20,9 @@ from .steps import (
     CopyObject,
     CreateFunction,
     CreateTopic,
+    DeleteAlarms,
     DeleteObject,
+    DeleteRule,
     LayerRef,
     Plan,
     PublishLayerVersion,
@@ -31,6 +33,8 @@ from .steps import (
     PutObject,
     PutRule,
     PutTargets,
+    RemovePermission,
+    RemoveTargets,
     Step,
     TagResource,
     UpdateAlias,
@@ -199,6 +203,17 @@ class AwsExecutor:
                 self.clients("cloudwatch").put_metric_alarm(**alarm.params, Tags=_tag_list(tags))
             case PutDashboard(name=name, body=body):
                 self.clients("cloudwatch").put_dashboard(DashboardName=name, DashboardBody=body)
+            case RemoveTargets(rule=rule, ids=ids):
+                _unless_gone(self.clients("events").remove_targets, Rule=rule, Ids=list(ids))
+            case RemovePermission(function=function, qualifier=qualifier, statement=sid):
+                kwargs = {"Qualifier": qualifier} if qualifier else {}
+                _unless_gone(
+                    self.lam.remove_permission, FunctionName=function, StatementId=sid, **kwargs
+                )
+            case DeleteRule(name=name):
+                self.clients("events").delete_rule(Name=name)  # a missing rule is no error
+            case DeleteAlarms(names=names):
+                self.clients("cloudwatch").delete_alarms(AlarmNames=list(names))
 
     def _add_permission(self, step: AddPermission) -> None:
         """The rule's statement on alias live; one left by an earlier try is replaced."""
@@ -267,6 +282,15 @@ class AwsExecutor:
         self.lam.get_waiter(waiter).wait(
             FunctionName=resource, WaiterConfig={"Delay": self.waiter_delay, "MaxAttempts": 300}
         )
+
+
+def _unless_gone(call: Callable[..., Any], **kwargs: Any) -> None:
+    """Make a removing call; what is already gone (a repeated step) is no error."""
+    try:
+        call(**kwargs)
+    except ClientError as exc:
+        if error_code(exc) != "ResourceNotFoundException":
+            raise
 
 
 def _tag_list(tags: Any) -> list[dict[str, str]]:

@@ -19,7 +19,9 @@ from .steps import (
     AddPermission,
     CreateFunction,
     CreateTopic,
+    DeleteAlarms,
     DeleteObject,
+    DeleteRule,
     LayerRef,
     MonitorStep,
     Plan,
@@ -31,6 +33,8 @@ from .steps import (
     PutObject,
     PutRule,
     PutTargets,
+    RemovePermission,
+    RemoveTargets,
     Step,
     TagResource,
     UpdateAlias,
@@ -158,6 +162,27 @@ def monitoring_steps(desired: MonitoringD, live: MonitoringLive) -> list[Monitor
             steps.append(PutMetricAlarm(alarm, desired.tags, "changed: " + ", ".join(changed)))
     if live.dashboard_body is None or _json(live.dashboard_body) != _json(desired.dashboard_body):
         steps.append(PutDashboard(desired.dashboard, desired.dashboard_body))
+    return steps + removal_steps(live)
+
+
+def removal_steps(live: MonitoringLive) -> list[MonitorStep]:
+    """Remove the rules and alarms the tool made that release.yaml no longer declares.
+
+    A rule loses its targets, then the invoke permission it had on each function's alias, then
+    goes: each step is safe to repeat, and a rule is deleted last, so a run interrupted
+    anywhere is finished by the next one (which still finds the rule).
+    """
+    steps: list[MonitorStep] = []
+    for name, targets in sorted(live.undeclared_rules.items()):
+        if targets:
+            steps.append(RemoveTargets(name, tuple(target_id for target_id, _ in targets)))
+        for _, arn in targets:
+            function, _, qualifier = arn.partition(":function:")[2].partition(":")
+            if function:
+                steps.append(RemovePermission(function, qualifier, name))
+        steps.append(DeleteRule(name))
+    if live.undeclared_alarms:
+        steps.append(DeleteAlarms(tuple(live.undeclared_alarms)))
     return steps
 
 

@@ -202,7 +202,61 @@ class PutDashboard:
         return f"PutDashboard {self.name}"
 
 
-MonitorStep = CreateTopic | PutRule | PutTargets | AddPermission | PutMetricAlarm | PutDashboard
+@dataclass(frozen=True)
+class RemoveTargets:
+    """Detach the targets of a rule no longer declared (a rule with targets cannot be deleted)."""
+
+    rule: str
+    ids: tuple[str, ...]
+
+    def describe(self) -> str:
+        return f"RemoveTargets {self.rule} ({', '.join(self.ids)}): no longer declared"
+
+
+@dataclass(frozen=True)
+class RemovePermission:
+    """Withdraw the invoke permission a rule no longer declared had on an alias."""
+
+    function: str
+    qualifier: str
+    statement: str  # the rule's name
+
+    def describe(self) -> str:
+        return f"RemovePermission {self.function}:{self.qualifier} for events rule {self.statement}"
+
+
+@dataclass(frozen=True)
+class DeleteRule:
+    """A rule the tool made for the environment that release.yaml no longer declares."""
+
+    name: str
+
+    def describe(self) -> str:
+        return f"DeleteRule {self.name}: no longer declared"
+
+
+@dataclass(frozen=True)
+class DeleteAlarms:
+    """Alarms the tool made for the environment that release.yaml no longer declares."""
+
+    names: tuple[str, ...]
+
+    def describe(self) -> str:
+        return f"DeleteAlarms {', '.join(self.names)}: no longer declared"
+
+
+MonitorStep = (
+    CreateTopic
+    | PutRule
+    | PutTargets
+    | AddPermission
+    | PutMetricAlarm
+    | PutDashboard
+    | RemoveTargets
+    | RemovePermission
+    | DeleteRule
+    | DeleteAlarms
+)
 
 Step = (
     PublishLayerVersion

@@ -68,3 +68,21 @@ def test_a_dashboard_differing_only_in_layout_of_its_json_is_unchanged() -> None
     assert monitoring_steps(desired, live) == []
     edited = replace(live, dashboard_body='{"widgets": [{"type": "text"}]}')
     assert kinds(monitoring_steps(desired, edited)) == ["PutDashboard"]
+
+
+def test_what_is_no_longer_declared_is_detached_then_deleted() -> None:
+    desired = monitoring_desired()
+    fn = "arn:aws:lambda:eu-west-3:123456789012:function:vectora-inbox-ingest-v2-dev:live"
+    live = replace(
+        monitoring_live_as(desired),
+        undeclared_rules={"vectora-inbox-old-dev": (("live", fn),), "vectora-inbox-bare-dev": ()},
+        undeclared_alarms=("vectora-inbox-old-dev",),
+    )
+    steps = monitoring_steps(desired, live)
+    assert [s.describe() for s in steps] == [
+        "DeleteRule vectora-inbox-bare-dev: no longer declared",
+        "RemoveTargets vectora-inbox-old-dev (live): no longer declared",
+        "RemovePermission vectora-inbox-ingest-v2-dev:live for events rule vectora-inbox-old-dev",
+        "DeleteRule vectora-inbox-old-dev: no longer declared",
+        "DeleteAlarms vectora-inbox-old-dev: no longer declared",
+    ]
