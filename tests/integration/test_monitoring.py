@@ -12,6 +12,7 @@ from vectora_release.checks.drift import monitoring_findings
 from vectora_release.common.errors import DeployFailedError
 from vectora_release.config.model import load_config
 from vectora_release.deploy.pipeline import deploy_release
+from vectora_release.ops.gc import gc
 from vectora_release.store.ledger import ROLLED_BACK, SUCCEEDED
 
 if TYPE_CHECKING:
@@ -215,3 +216,17 @@ def test_what_release_yaml_no_longer_declares_is_drift_then_removed_if_the_tool_
     calls = released.counter(dev)
     assert deploy_release(dev, released.r1.manifest).outcome == "up_to_date"
     assert calls.mutating == []
+
+
+def test_gc_keeps_what_the_schedules_and_alarms_use(released: Released) -> None:
+    deploy_release(released.target("dev"), released.r1.manifest)
+    deploy_release(released.target("dev"), released.second_release().manifest)
+    deploy_release(released.target("dev"), released.release_changing("ingest_v2").manifest)
+    dev = released.target("dev")
+    report = gc(dev, keep=1)
+    assert report.deleted  # versions nothing refers to went
+    assert monitoring_findings(dev) == []  # rules, targets, permissions, alarms untouched
+    (tgt,) = dev.client("events").list_targets_by_rule(Rule="vectora-inbox-weekly-dev")["Targets"]
+    name, alias = tgt["Arn"].split(":function:")[1].split(":")
+    version = dev.lam.get_alias(FunctionName=name, Name=alias)["FunctionVersion"]
+    assert dev.lam.get_function(FunctionName=name, Qualifier=version)  # what the schedule runs
