@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from vectora_release.checks.drift import monitoring_findings
+from vectora_release.checks.drift import diff, monitoring_findings
 from vectora_release.common.errors import DeployFailedError
 from vectora_release.config.model import load_config
 from vectora_release.deploy.pipeline import deploy_release
@@ -230,3 +230,23 @@ def test_gc_keeps_what_the_schedules_and_alarms_use(released: Released) -> None:
     name, alias = tgt["Arn"].split(":function:")[1].split(":")
     version = dev.lam.get_alias(FunctionName=name, Name=alias)["FunctionVersion"]
     assert dev.lam.get_function(FunctionName=name, Qualifier=version)  # what the schedule runs
+
+
+def test_diff_shows_schedules_and_alarms_side_by_side_each_as_its_environment_declares(
+    released: Released,
+) -> None:
+    for env in ("dev", "stage"):
+        deploy_release(released.target(env), released.r1.manifest)
+    report = diff(released.target("dev"), released.target("stage"))
+    rows = {row[0]: row for row in report.rows}
+    assert rows["schedule weekly"] == (
+        "schedule weekly", "DISABLED cron(0 8 ? * MON *)", "ENABLED cron(0 8 ? * MON *)", True,
+    )  # fmt: skip
+    assert rows["alarm errors"][1:] == ("GreaterThanThreshold 5", "GreaterThanThreshold 5", True)
+    assert not report.differs  # the same release, each environment as it declares
+
+    released.target("stage").client("events").disable_rule(Name="vectora-inbox-weekly-stage")
+    report = diff(released.target("dev"), released.target("stage"))
+    weekly = next(row for row in report.rows if row[0] == "schedule weekly")
+    assert weekly[2] == "DISABLED cron(0 8 ? * MON *) (declared: ENABLED cron(0 8 ? * MON *))"
+    assert weekly[3] is False and report.differs

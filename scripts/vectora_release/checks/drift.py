@@ -176,29 +176,55 @@ def _snapshot(target: Target) -> dict[str, str]:
     return out
 
 
+MONITORING_ROWS = ("schedule ", "alarm ")
+UNLIKE_DECLARED = " (declared: "
+
+
 def _monitoring_snapshot(target: Target) -> dict[str, str]:
-    """Schedules and alarms by their name without the environment, as they run."""
+    """Schedules and alarms by their name without the environment, as they run.
+
+    Each environment declares its own (dev's schedule off, prod's extra alarm…): a value is
+    the live one, followed by ``(declared: …)`` when it is not what this environment declares.
+    """
     desired = target_monitoring(target)
     live = read_monitoring(target.client, desired)
     out = {}
+
+    def key(kind: str, name: str) -> str:
+        bare = name.removeprefix(f"{target.config.project}-").removesuffix(f"-{target.name}")
+        return f"{kind} {bare}"
+
     for rule in desired.rules:
-        key = "schedule " + rule.name.removeprefix(f"{target.config.project}-")
-        now = live.rules.get(rule.name)
-        out[key.removesuffix(f"-{target.name}")] = (
-            f"{now.state} {now.expression}" if now else "missing"
+        now, wanted = live.rules.get(rule.name), f"{rule.state} {rule.expression}"
+        text = f"{now.state} {now.expression}" if now else "missing"
+        out[key("schedule", rule.name)] = (
+            text if text == wanted else f"{text}{UNLIKE_DECLARED}{wanted})"
         )
     for alarm in desired.alarms:
-        key = "alarm " + alarm.name.removeprefix(f"{target.config.project}-")
         current = live.alarms.get(alarm.name)
+        wanted = f"{alarm.params['ComparisonOperator']} {alarm.params['Threshold']:g}"
         text = "missing"
         if current is not None:
             text = f"{current['ComparisonOperator']} {current['Threshold']:g}"
-        out[key.removesuffix(f"-{target.name}")] = text
+        as_declared = current is not None and all(
+            current[k] == alarm.params.get(k) for k in current
+        )
+        out[key("alarm", alarm.name)] = text if as_declared else f"{text}{UNLIKE_DECLARED}{wanted})"
     return out
 
 
+def _same(key: str, x: str, y: str) -> bool:
+    """Equal, or, for a schedule or alarm, each as its own environment declares it."""
+    if x == y:
+        return True
+    if not key.startswith(MONITORING_ROWS):
+        return False
+    return all(v != "missing" and UNLIKE_DECLARED not in v for v in (x, y))
+
+
 def diff(a: Target, b: Target) -> DiffReport:
-    """The two environments side by side; env values normalised by each one's declarations."""
+    """The two environments side by side; env values normalised by each one's declarations,
+    schedules and alarms shown as they run and the same when each is as declared."""
     left, right = _snapshot(a), _snapshot(b)
     rows = []
     declared = 0
@@ -207,6 +233,6 @@ def diff(a: Target, b: Target) -> DiffReport:
         if " env " in key and x == y == "as declared":
             declared += 1  # summarised below: the table shows what needs a look
             continue
-        rows.append((key, x, y, x == y))
+        rows.append((key, x, y, _same(key, x, y)))
     rows.append((f"other env vars ({declared})", "as declared", "as declared", True))
     return DiffReport(a.name, b.name, rows)
