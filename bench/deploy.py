@@ -4,8 +4,9 @@
 
 Prints medians over ``--runs`` runs of a fresh deploy, an unchanged redeploy and a
 one-function change (the project as it is), with the AWS calls each makes (total and
-mutating); then, for synthetic releases of 3, 12 and 48 functions, the calls of a fresh
-deploy and of an unchanged redeploy, the unchanged/fresh time ratio, and whether calls grow
+mutating); then, for synthetic releases of 3, 12 and 48 functions (each with the weekly
+schedule, the chain, the alarms and the dashboard), the calls of a fresh deploy and of an
+unchanged redeploy, the unchanged/fresh time ratio, and whether calls grow
 linearly with the number of functions while an unchanged redeploy stays at zero mutating
 calls. Always exits 0: it is a report, the tests are what fail.
 """
@@ -92,6 +93,12 @@ def synthesise(project: Path, count: int) -> Release:
         iam = project / "iam"
         shutil.copy(iam / f"function-{base}.json", iam / f"function-{name}.json")
     data["functions"] = functions
+    # The weekly run over the first copies of the three, so each size deploys its schedule,
+    # the chain, the alarms (on every function's alias) and the dashboard too.
+    names = list(functions)
+    data["chain"] = names[: len(originals)]
+    for schedule in (data.get("schedules") or {}).values():
+        schedule["target"] = names[0]
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     helpers.git(project, "add", "-A")
     helpers.git(project, "commit", "-q", "-m", f"{count} functions")
@@ -246,6 +253,11 @@ def growth(endpoint: str, workdir: Path, runs: int, sizes: list[int]) -> None:
         )
     headers = ("functions", "fresh calls", "mutating", "ms", "unchanged calls", "mutating", "ms")
     print(table((*headers, "unchanged/fresh"), rows))
+    monitoring = load_config(workdir / f"n{sizes[0]}" / "release.yaml").env(ENV).monitoring
+    print(
+        f"each size also deploys {len(monitoring.schedules)} schedule(s) and "
+        f"{len(monitoring.alarms)} alarm(s) in {ENV}, an alerts topic and a dashboard"
+    )
 
     print()
     for kind in ("fresh", "unchanged"):

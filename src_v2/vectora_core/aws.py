@@ -5,6 +5,7 @@ boto3 is imported only here, when a client is first needed, so modules that neve
 boto3 itself honours ``AWS_ENDPOINT_URL`` / ``AWS_ENDPOINT_URL_<SERVICE>``; the region comes
 from the argument, else ``AWS_REGION``, else boto3's own lookup (``AWS_DEFAULT_REGION``).
 Clients retry in botocore's adaptive mode (throttling from Bedrock and S3 is expected).
+Bedrock clients count their calls and throttled attempts as metrics (``chain.watch_bedrock``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,12 @@ def client(service: str, region: str | None = None) -> Any:
     from botocore.config import Config
 
     region_name = region or os.environ.get("AWS_REGION") or None
-    return boto3.client(service, region_name=region_name, config=Config(retries=dict(RETRIES)))
+    made = boto3.client(service, region_name=region_name, config=Config(retries=dict(RETRIES)))
+    if service == "bedrock-runtime":
+        from vectora_core import chain  # lazy: chain itself uses this module
+
+        chain.watch_bedrock(made)
+    return made
 
 
 def errors() -> tuple[type[Exception], ...]:

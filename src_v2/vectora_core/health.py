@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from vectora_core import build_info, parameters
+from vectora_core import build_info, chain, parameters
 from vectora_core.config import config_prefix
 from vectora_core.runtime import configure_logging, parse_event
 
@@ -105,4 +105,10 @@ def handle(
     logging.getLogger(function).info(
         "Run %s for %s on %s", function, request.client_id, request.run_date
     )
-    return {"status": "ok", "function": function, **step(request, env)}
+    result = {"status": "ok", "function": function, **step(request, env)}
+    if function == "newsletter-v2":
+        chain.emit_metrics({"NewslettersProduced": 1})
+    following = chain.continue_chain(event, request)
+    if following:
+        result["then_invoked"] = following
+    return result

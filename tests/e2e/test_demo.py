@@ -33,12 +33,14 @@ def test_the_demo_tells_the_whole_story_and_exits_0() -> None:
     assert run.returncode == 0, run.stderr[-4000:]
     score = re.search(r"^(\d+)/(\d+) checks behaved as expected$", run.stderr, re.M)
     assert score and score[1] == score[2] and int(score[2]) >= 30, run.stderr[-2000:]
-    for chapter in range(1, 10):
+    for chapter in range(1, 11):
         assert f"\n== {chapter}. " in run.stderr
     assert "take over a hand-made stage" in run.stderr
     assert "client data is byte-identical throughout" in run.stderr
     assert "✘" not in run.stderr
     assert "is recorded as rolled back" in run.stderr
+    assert "prod's weekly schedule runs alias live" in run.stderr
+    assert "the alarm stopped the bake" in run.stderr
     assert re.search(r"^prod +\d+\.\d+\.\d+ +[0-9a-f]{7} ", run.stderr, re.M), "status table"
 
 

@@ -30,6 +30,7 @@ from vectora_release.cli import Wiring, run_cli
 from vectora_release.common.clock import Clock, utcnow
 from vectora_release.config.model import ReleaseConfig, load_config
 from vectora_release.deploy.target import Target
+from vectora_release.local import SimulatedTime
 from vectora_release.local.codeserver import LocalCodeFetcher
 from vectora_release.local.runner import LocalInvoker
 from vectora_release.ops.bootstrap import bootstrap
@@ -151,6 +152,8 @@ def new_target(config: ReleaseConfig, env: str = "dev", clock: Clock = utcnow) -
     Its functions run in the local runner, as the CLI arranges on the embedded AWS.
     """
     runner = LocalInvoker(default_cache_dir(config.root) / "runner")
+    time = SimulatedTime()  # a bake polls alarms without waiting (docs/architecture.md)
+    clock = time.clock if clock is utcnow else clock
     return Target(
         config,
         config.env(env),
@@ -159,6 +162,7 @@ def new_target(config: ReleaseConfig, env: str = "dev", clock: Clock = utcnow) -
         waiter_delay=1,
         runner=runner,
         code_fetcher=LocalCodeFetcher(),
+        sleep=time.sleep,
     )
 
 
@@ -329,7 +333,8 @@ class CliResult:
 def cli(release_builds: ReleaseBuilds, monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliResult]:
     """Run ``vectora-release --config <R1's release.yaml> ARGS``; count its AWS calls.
 
-    ``config=PATH`` runs it with another release.yaml (see :meth:`Released.variant`). Every
+    ``config=PATH`` runs it with another release.yaml (see :meth:`Released.variant`);
+    ``clock=`` gives it a clock (``status``'s next run, the bake). Every
     ``Aws`` the command makes gets a counter attached before its first call.
     """
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)  # CI: keep the job summary clean

@@ -153,6 +153,11 @@ def test_one_role_per_function_scoped_to_its_environment(
                 elif resource.startswith("arn:aws:kms:"):  # SecureStrings, through SSM only
                     via = statement["Condition"]["StringEquals"]["kms:ViaService"]
                     assert statement["Action"] == ["kms:Decrypt"] and via.startswith("ssm."), via
+                elif resource.startswith("arn:aws:lambda:"):  # the chain: the next step only
+                    chain = list(spec.monitoring.chain)
+                    following = config.function_resource(chain[chain.index(function) + 1], env)
+                    assert resource.endswith(f":function:{following}:live"), (name, resource)
+                    assert statement_actions == ["lambda:InvokeFunction"], statement
                 else:
                     assert resource.startswith("arn:aws:bedrock:"), (name, resource)
                     assert function in BEDROCK_USERS, (name, resource)

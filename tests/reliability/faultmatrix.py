@@ -29,16 +29,19 @@ import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import faulttakeover
 from harness import KILL, KILLED, Faults, run_cli, stub_runner
 from support import Releases, target
 from vectora_release.aws.lambda_ import ALIAS
+from vectora_release.checks.drift import monitoring_findings
 from vectora_release.checks.findings import all_findings, manifest_of
 from vectora_release.checks.validate import validate_current
 from vectora_release.common.clock import utcnow
 from vectora_release.common.errors import LockHeldError
+from vectora_release.config.model import ReleaseConfig, load_config
 from vectora_release.deploy.pipeline import deploy_release
 from vectora_release.deploy.target import Target
 from vectora_release.ops.adopt import adopt
@@ -77,10 +80,46 @@ def _environments(releases: Releases, *envs: str) -> dict[str, Target]:
     return targets
 
 
+def _older_release_yaml(releases: Releases) -> ReleaseConfig:
+    """R1's release.yaml as it was before: a schedule and an alarm since dropped, dev's weekly
+    run enabled with another input, the errors alarm at another threshold."""
+    source = Path(releases.r1.config_path)
+    text = source.read_text(encoding="utf-8")
+    edits = (
+        ("schedules:\n  weekly:", 'schedules:\n  legacy: {expression: "rate(1 day)", '
+         "target: ingest-v2}\n  weekly:"),
+        ("period_days: 7}", "period_days: 14}"),
+        ("alarms: {}\n", "alarms: {legacy: {metric: error_rate_pct, threshold: 50}, "
+         "errors: {threshold: 7}}\n"),
+        ("schedules: {weekly: {enabled: false}}", "schedules: {weekly: {enabled: true}}"),
+    )  # fmt: skip
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new)
+    path = source.with_name("release-older.yaml")
+    path.write_text(text, encoding="utf-8")
+    return load_config(path)
+
+
 def prepare_deploy(releases: Releases) -> None:
-    """dev runs R1."""
+    """dev runs R1 as the older release.yaml declared it; its alerts topic and the weekly
+    rule's invoke permission deleted by hand. The deploy of R2 (current release.yaml) then also
+    creates, updates and removes monitoring: each of those calls joins the matrix."""
     dev = _environments(releases, "dev")["dev"]
-    deploy_release(dev, releases.r1.manifest)
+    deploy_release(target(_older_release_yaml(releases), "dev"), releases.r1.manifest)
+    config = releases.config
+    sns = dev.client("sns")
+    arn = next(
+        t["TopicArn"]
+        for t in sns.list_topics()["Topics"]
+        if t["TopicArn"].endswith(f":{config.alerts_topic('dev')}")
+    )
+    sns.delete_topic(TopicArn=arn)
+    dev.lam.remove_permission(
+        FunctionName=config.function_resource("ingest-v2", "dev"),
+        Qualifier=ALIAS,
+        StatementId=config.monitor_resource("weekly", "dev"),
+    )
 
 
 def prepare_promote(releases: Releases) -> None:
@@ -389,6 +428,10 @@ class Run:
         if open_records(t):
             verdict.problems.append(f"records still in_progress: {open_records(t)}")
         verdict.problems += filter(None, [lock_problem(t, self.lease)])
+        verdict.problems += [
+            f"monitoring not converged: {f.subject} {f.field} {f.expected} → {f.actual}"
+            for f in monitoring_findings(t)
+        ]
 
 
 def _run_killed(config_path: str, args: tuple[str, ...], k: int) -> int:

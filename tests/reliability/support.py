@@ -27,6 +27,7 @@ from vectora_release.build.manifest import Manifest
 from vectora_release.common.clock import Clock, utcnow
 from vectora_release.config.model import ReleaseConfig, load_config
 from vectora_release.deploy.target import Target
+from vectora_release.local import SimulatedTime
 from vectora_release.local.codeserver import LocalCodeFetcher
 from vectora_release.local.runner import LocalInvoker
 from vectora_release.local.server import environment
@@ -120,14 +121,16 @@ def target(config: ReleaseConfig, env: str, clock: Clock = utcnow) -> Target:
     Its functions run in the local runner, as the CLI arranges on the embedded AWS.
     """
     runner = LocalInvoker(default_cache_dir(config.root) / "runner")
+    time = SimulatedTime()  # a bake polls alarms without waiting
     return Target(
         config,
         config.env(env),
         Aws(new_session()),
-        clock=clock,
+        clock=time.clock if clock is utcnow else clock,
         waiter_delay=1,
         runner=runner,
         code_fetcher=LocalCodeFetcher(),
+        sleep=time.sleep,
     )
 
 

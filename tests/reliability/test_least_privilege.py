@@ -5,13 +5,16 @@ The embedded AWS enforces IAM (moto's ``reset-auth``: every request is authentic
 authorised against the caller's policies). Two gaps of moto are closed here so that the check
 means something:
 
-* moto authorises Lambda and SSM requests against the resource ``*``, which no scoped policy
-  statement matches; the handlers below give it the resource ARN AWS would evaluate
-  (``function:<name>[:<qualifier>]``, ``layer:<name>[:<version>]``, ``parameter/<name>``);
+* moto authorises Lambda, SSM, EventBridge, CloudWatch and SNS requests against the resource
+  ``*``, which no scoped policy statement matches; the handlers below give it the resource ARN
+  AWS would evaluate (``function:<name>[:<qualifier>]``, ``layer:<name>[:<version>]``,
+  ``parameter/<name>``, ``rule/<name>``, ``alarm:<name>``, ``dashboard/<name>``, the topic);
 * moto treats an ``Allow`` whose condition does not hold as an explicit deny and knows no
   request context keys; so the policy's conditions are resolved for the dev deploy role first
   (``aws:PrincipalArn``, ``iam:PassedToService``; any other condition fails the test), and the
   resulting policy — exactly what that role is granted — is attached to the caller;
+* moto names CloudWatch's actions ``monitoring:…`` (its signing name); IAM's are
+  ``cloudwatch:…``, which the shipped policy grants, so they are renamed;
 * moto's SigV4 check computes Lambda's signatures wrongly in server mode, so it is skipped: the
   caller is still identified by its access key and authorised against its own policies.
 """
@@ -33,9 +36,12 @@ from botocore.exceptions import ClientError
 from faultmatrix import ledger_problems, live_releases
 from harness import run_cli, stub_runner
 from moto.awslambda.responses import LambdaResponse
+from moto.cloudwatch.responses import CloudWatchResponse
+from moto.events.responses import EventsHandler
 from moto.iam.access_control import IAMRequestBase
 from moto.iam.responses import IamResponse
 from moto.s3.responses import ACTION_MAP as S3_ACTIONS
+from moto.sns.responses import SNSResponse
 from moto.ssm.responses import SimpleSystemManagerResponse
 from support import Figures, Releases, target
 from vectora_release.aws import Aws
@@ -47,22 +53,26 @@ ACCOUNT, REGION = "123456789012", "eu-west-3"  # moto's account; the project's r
 DEV_ROLE = f"arn:aws:iam::{ACCOUNT}:role/vectora-inbox-deploy-dev"
 IAM = Path(__file__).resolve().parents[2] / "iam"
 READS = ("Get", "List", "Describe")
+# Actions that take no resource (IAM evaluates them against ``*``).
 UNSCOPED = {
     "lambda:ListLayerVersions",
     "lambda:ListLayers",
     "lambda:ListFunctions",
     "lambda:ListEventSourceMappings",
     "sts:GetCallerIdentity",
+    "events:ListRules",
+    "sns:ListTopics",
 }
 MODELS = ("arn:aws:bedrock:*::foundation-model/", "arn:aws:bedrock:*:")  # shared, not per env
 DENIED = ("AccessDenied", "AccessDeniedException")
 EMPTY_ZIP = b"PK\x05\x06" + b"\0" * 18
 NO_STATEMENT = {"Version": "2012-10-17", "Statement": []}
+ENV_SUFFIX = "-dev"  # the environment the deploy role may change
 
 EQUALITY = ("StringEquals", "StringNotEquals", "ArnEquals", "ArnNotEquals")
 
 
-# -- moto, taught resource ARNs for Lambda and SSM ------------------------------------------------
+# -- moto, taught resource ARNs (Lambda, SSM, EventBridge, CloudWatch, SNS) ---------------------
 def _lambda_resource(self: Any) -> str:
     base = f"arn:aws:lambda:{self.region}:{self.current_account}"
     parts = unquote(urlparse(self.uri).path).strip("/").split("/")
@@ -99,6 +109,47 @@ def _iam_resource(self: Any) -> str:
     if params.get("RoleName"):
         return f"arn:aws:iam::{self.current_account}:role/{params['RoleName'][0]}"
     return "*"
+
+
+def _events_resource(self: Any) -> str:
+    """A rule's ARN (by name or ARN); ``*`` for ListRules, which takes no resource."""
+    arn = self._get_param("ResourceARN")
+    name = self._get_param("Name") or self._get_param("Rule")
+    if arn or not name:
+        return arn or "*"
+    return f"arn:aws:events:{self.region}:{self.current_account}:rule/{name}"
+
+
+def _cloudwatch_resource(self: Any) -> str:
+    """An alarm's or dashboard's ARN; a prefix listing names the prefix (``alarm:<prefix>*``)."""
+    base = f"arn:aws:cloudwatch:{self.region}:{self.current_account}"
+    if arn := self._get_param("ResourceARN"):
+        return arn
+    if dashboard := self._get_param("DashboardName"):
+        return f"arn:aws:cloudwatch::{self.current_account}:dashboard/{dashboard}"
+    names = self._get_param("AlarmNames") or [self._get_param("AlarmName")]
+    names = [n for n in names if n]
+    if names:  # each one must be allowed: the first out of scope, else the first
+        return f"{base}:alarm:{next((n for n in names if not n.endswith(ENV_SUFFIX)), names[0])}"
+    prefix = self._get_param("AlarmNamePrefix")
+    return f"{base}:alarm:{prefix}*" if prefix else "*"
+
+
+def _sns_resource(self: Any) -> str:
+    if arn := self._get_param("TopicArn") or self._get_param("ResourceArn"):
+        return arn
+    name = self._get_param("Name")
+    return f"arn:aws:sns:{self.region}:{self.current_account}:{name}" if name else "*"
+
+
+_IAM_REQUEST_INIT = IAMRequestBase.__init__
+
+
+def _iam_request_init(self: Any, *args: Any, **kwargs: Any) -> None:
+    """moto names CloudWatch's actions after its signing name; IAM says ``cloudwatch:``."""
+    _IAM_REQUEST_INIT(self, *args, **kwargs)
+    if self._action.startswith("monitoring:"):
+        self._action = "cloudwatch:" + self._action.removeprefix("monitoring:")
 
 
 def for_principal(policy: dict[str, Any], principal: str) -> dict[str, Any]:
@@ -176,6 +227,12 @@ def world(aws_env: str, releases: Releases) -> Iterator[tuple[Releases, dict[str
         mock.patch.object(
             SimpleSystemManagerResponse, "_determine_resource", _ssm_resource, create=True
         ),
+        mock.patch.object(EventsHandler, "_determine_resource", _events_resource, create=True),
+        mock.patch.object(
+            CloudWatchResponse, "_determine_resource", _cloudwatch_resource, create=True
+        ),
+        mock.patch.object(SNSResponse, "_determine_resource", _sns_resource, create=True),
+        mock.patch.object(IAMRequestBase, "__init__", _iam_request_init),
         mock.patch.object(IAMRequestBase, "check_signature", lambda self: None),
     ):
         _auth(aws_env, "0")
@@ -266,6 +323,8 @@ def _probes(aws: Aws, releases: Releases) -> dict[str, tuple[Any, dict[str, Any]
     """Changes the dev deploy role must not be able to make to stage or prod, nor to the
     boundary of its own function roles."""
     lam, s3, iam, ssm = aws.lambda_(REGION), aws.s3(REGION), aws.iam(), aws.ssm(REGION)
+    events, cloudwatch = aws.client("events", REGION), aws.client("cloudwatch", REGION)
+    sns = aws.client("sns", REGION)
     config = releases.config
     probes: dict[str, tuple[Any, dict[str, Any]]] = {}
     artifacts = config.artifact_bucket
@@ -311,6 +370,15 @@ def _probes(aws: Aws, releases: Releases) -> dict[str, tuple[Any, dict[str, Any]
                 ssm.get_parameter,
                 {"Name": f"/vectora-inbox/{env}/api-token"},
             ),
+            f"{env} schedule": (
+                events.disable_rule,
+                {"Name": config.monitor_resource("weekly", env)},
+            ),
+            f"{env} alarm": (
+                cloudwatch.delete_alarms,
+                {"AlarmNames": [config.monitor_resource("errors", env)]},
+            ),
+            f"{env} alerts topic": (sns.create_topic, {"Name": config.alerts_topic(env)}),
         }
     own_role = config.role_name("ingest-v2", "dev")  # its own function role: no escalation
     probes |= {
@@ -392,8 +460,8 @@ def test_every_shipped_policy_is_scoped_to_its_environment(env: str, figures: Fi
             "least privilege (IAM enforced, dev deploy policy only)",
             f"shipped policies rendered for dev: {checked} resources, every write scoped to "
             "vectora-inbox-*-dev (and the artifact store, which dev publishes to), reads within "
-            f"the project, * only for the {len(UNSCOPED)} actions that take none; observe-policy "
-            "read-only",
+            f"the project, * only for the {len(UNSCOPED)} actions that take none; "
+            "observe-policy read-only",
         )
 
 

@@ -36,7 +36,8 @@ class Wiring:
     aws: Callable[[], Any] | None = None
     runner: Callable[..., Any] | None = None
     code_fetcher: Callable[..., bytes] | None = None
-    clock: Callable[[], Any] | None = None
+    clock: Callable[[], Any] | None = None  # the soak gate's and the bake's clock (tests)
+    sleep: Callable[[float], None] | None = None  # the bake's sleep (tests simulate time)
 
 
 class App:
@@ -61,6 +62,7 @@ class App:
         self.cancel = cancel or Cancellation()
         self._config: ReleaseConfig | None = None
         self._aws: Any = None
+        self._time: Any = None  # local.SimulatedTime on the embedded AWS
 
     @property
     def config(self) -> ReleaseConfig:
@@ -91,7 +93,6 @@ class App:
 
         spec = self.config.env(env)
         aws = self.aws
-        extra = {"clock": self.wiring.clock} if self.wiring.clock is not None else {}
         return Target(
             self.config,
             spec,
@@ -100,8 +101,21 @@ class App:
             runner=self.runner(),
             code_fetcher=self.code_fetcher(),
             cancel=self.cancel,
-            **extra,
+            **self.timing(),
         )
+
+    def timing(self) -> dict[str, Any]:
+        """The bake's clock and sleep: the wiring's, else simulated on the embedded AWS."""
+        from ..local import SimulatedTime, uses_local_runner
+
+        if self.wiring.clock is not None or self.wiring.sleep is not None:
+            given = {"clock": self.wiring.clock, "sleep": self.wiring.sleep}
+            return {k: v for k, v in given.items() if v is not None}
+        if not uses_local_runner():
+            return {}
+        if self._time is None:
+            self._time = SimulatedTime()
+        return {"clock": self._time.clock, "sleep": self._time.sleep}
 
     def runner(self) -> Callable[..., Any] | None:
         """How checks run functions: the wiring's, else the local runner on the embedded AWS."""

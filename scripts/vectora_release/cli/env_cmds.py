@@ -13,7 +13,7 @@ from ..config import gitinfo
 from ..deploy.pipeline import deploy_release, executor_for
 from ..deploy.release import resolve_release
 from ..ops.bootstrap import bootstrap as run_bootstrap
-from ..ops.status import history_table, status_row, status_table
+from ..ops.status import history_table, schedules_status, status_row, status_table
 from ..ops.unlock import unlock as run_unlock
 from .app import App, finish_deploy, global_options, pass_app
 
@@ -59,6 +59,14 @@ def bootstrap(app: App, env: str) -> None:
     is_flag=True,
     help="Validate after deploying (with the e2e run); roll back on failure.",
 )
+@click.option(
+    "--bake",
+    "bake_minutes",
+    type=click.IntRange(0, 180),
+    default=None,
+    help="Minutes to watch the alarms after validation passes (default: release.yaml's "
+    "bake_minutes of the environment); an alarm in ALARM rolls back (exit 1).",
+)
 @global_options
 @pass_app
 def deploy(
@@ -69,6 +77,7 @@ def deploy(
     manifest_path: Path | None,
     dry_run: bool,
     validate_after: bool,
+    bake_minutes: int | None,
 ) -> None:
     """Deploy a published release to ENV (lock → verify → plan → apply → record).
 
@@ -88,6 +97,7 @@ def deploy(
         executor=executor_for(target, dry_run),
         upstream=upstream,
         validator=validator,
+        bake_minutes=bake_minutes,
     )
     finish_deploy(app, report)
 
@@ -107,9 +117,15 @@ def _upstream(app: App, env: str):
 @global_options
 @pass_app
 def status(app: App, env: str | None) -> None:
-    """What runs where: version, commit, when, by whom, outcome, validation."""
+    """What runs where: version, commit, when, by whom, outcome, validation, next run.
+
+    The next run is the earliest enabled schedule's next time (UTC), from its live rule.
+    """
     names = [env] if env else list(app.config.environments)
-    rows = [status_row(app.target(name)) for name in names]
+    rows = []
+    for name in names:
+        target = app.target(name)
+        rows.append({**status_row(target), **schedules_status(target)})
     app.output(rows, status_table(rows))
 
 

@@ -64,4 +64,14 @@ def deploy_summary(
             "",
             markdown_table(("check", "subject", "result", "detail"), rows),
         ]
+    bake = report.get("bake")
+    if bake and bake.get("status") != "skipped":
+        states = [(name, state) for name, state in sorted((bake.get("states") or {}).items())]
+        lines += [
+            "",
+            f"### bake ({bake['minutes']} min): {bake['status']}"
+            + (f" — `{bake['alarm']}` in ALARM, rolled back" if bake.get("alarm") else ""),
+            "",
+            markdown_table(("alarm", "state"), states),
+        ]
     return "\n".join(lines)

@@ -72,8 +72,9 @@ def local_down(app: App) -> None:
 def demo(app: App) -> None:
     """Tell the whole release story on an embedded AWS (no account, no Docker, no network).
 
-    Builds, publishes, deploys and validates dev, promotes to stage and prod, then ships a
-    defective release that fails validation in dev and is rolled back automatically.
+    Builds, publishes, deploys and validates dev, promotes to stage and prod (baked), shows
+    prod's weekly schedule on alias live and a deploy rolled back by an alarm during its bake,
+    then ships a defective release that fails validation in dev and is rolled back.
     Exits 0 only if every step behaved as expected.
     """
     run_demo(app.root, app.rerun)

@@ -42,6 +42,14 @@ from .app import App, finish_deploy, global_options, pass_app
     "--skip-soak", is_flag=True, help="Promote before --to's min_soak (needs --reason; recorded)."
 )
 @click.option("--reason", "reason", help="Why the soak gate is skipped (with --skip-soak).")
+@click.option(
+    "--bake",
+    "bake_minutes",
+    type=click.IntRange(0, 180),
+    default=None,
+    help="Minutes to watch the alarms after validation passes (default: release.yaml's "
+    "bake_minutes of the environment); an alarm in ALARM rolls back (exit 1).",
+)
 @global_options
 @pass_app
 def promote(
@@ -53,6 +61,7 @@ def promote(
     allow_downgrade: bool,
     skip_soak: bool,
     reason: str | None,
+    bake_minutes: int | None,
 ) -> None:
     """Deploy exactly the release validated in --from to --to, then validate it there.
 
@@ -73,6 +82,7 @@ def promote(
         executor=executor_for(dest_target, dry_run),
         allow_downgrade=allow_downgrade,
         skip_soak_reason=_skip_reason(skip_soak, reason),
+        bake_minutes=bake_minutes,
     )
     finish_deploy(app, report)
 

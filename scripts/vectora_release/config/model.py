@@ -12,6 +12,7 @@ from ..common.errors import ConfigError, InputError
 from . import yamlio
 from .bedrock import MODEL_VAR, REGION_VAR, geography_problem
 from .gates import E2eSpec, parse_duration, parse_e2e
+from .monitoring import Monitoring, parse_monitoring
 from .schema import Reader, kind_of
 
 SCHEMA_VERSION = 1
@@ -38,6 +39,9 @@ TOP_KEYS = {
     "validation",
     "lock",
     "environments",
+    "chain",
+    "schedules",
+    "alarms",
 }
 
 
@@ -77,6 +81,7 @@ class EnvironmentSpec:
     account: str | None = None
     min_soak_seconds: int = 0  # how long a release must have run, validated, upstream
     min_checks: int = 0  # the upstream validation must have passed at least this many checks
+    monitoring: Monitoring = field(default_factory=lambda: Monitoring((), (), (), 0))
 
 
 @dataclass(frozen=True)
@@ -136,6 +141,14 @@ class ReleaseConfig:
     def role_name(self, function: str, env: str) -> str:
         return f"{self.project}-{function}-{env}-role"
 
+    def alerts_topic(self, env: str) -> str:
+        """The SNS topic every alarm of ``env`` notifies (operators add its subscribers)."""
+        return f"{self.project}-alerts-{env}"
+
+    def monitor_resource(self, name: str, env: str) -> str:
+        """The name of a schedule rule, an alarm or the dashboard of ``env``."""
+        return f"{self.project}-{name}-{env}"
+
     def declared_env(self, function: str, env: str) -> dict[str, str]:
         """The declared values (SSM references unresolved) of ``function`` in ``env``."""
         values = self.env(env).variables
@@ -188,7 +201,9 @@ def parse_config(data: Any, path: Path, display: str = "release.yaml") -> Releas
     shared = _parse_variables(
         r, r.get(top, "variables", dict, "(top level)", default={}), "variables"
     )
-    envs = _parse_environments(r, r.get(top, "environments", dict, "(top level)"), config, shared)
+    envs = _parse_environments(
+        r, r.get(top, "environments", dict, "(top level)"), config, shared, top
+    )
     object.__setattr__(config, "environments", envs)
     _check_contract(r, config)
     return config
@@ -292,9 +307,16 @@ def _parse_variables(r: Reader, data: dict[str, Any], where: str) -> dict[str, s
 
 
 def _parse_environments(
-    r: Reader, data: dict[str, Any], config: ReleaseConfig, shared: dict[str, str]
+    r: Reader,
+    data: dict[str, Any],
+    config: ReleaseConfig,
+    shared: dict[str, str],
+    top: dict[str, Any],
 ) -> dict[str, EnvironmentSpec]:
     allowed = {
+        "schedules",
+        "alarms",
+        "bake_minutes",
         "region",
         "account",
         "reserved_concurrency",
@@ -340,6 +362,7 @@ def _parse_environments(
             account=None if account is None else str(account),
             min_soak_seconds=parse_duration(r, body.get("min_soak", 0), f"{where}.min_soak"),
             min_checks=r.get(body, "min_checks", int, where, default=0),
+            monitoring=parse_monitoring(r, top, body, name, tuple(config.functions)),
         )
     for name, env in envs.items():
         upstream = env.requires_validated_in

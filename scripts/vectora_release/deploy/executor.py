@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..aws.lambda_ import move_alias
+from ..aws.lambda_ import ALIAS, if_exists, move_alias
 from ..build.manifest import Manifest
 from ..common.cancel import Cancellation
 from ..common.digest import code_sha256, hex_to_b64
@@ -16,18 +16,28 @@ from ..common.errors import CancelledError, IntegrityError
 from ..store.artifacts import ArtifactStore
 from .desired import DesiredState, FunctionSpecD
 from .steps import (
+    AddPermission,
     CopyObject,
     CreateFunction,
+    CreateTopic,
+    DeleteAlarms,
     DeleteLayerVersion,
     DeleteObject,
+    DeleteRule,
     LayerRef,
     Plan,
     PublishLayerVersion,
     PublishLayerVersionFromSnapshot,
     PublishVersion,
+    PutDashboard,
     PutFunctionConcurrency,
+    PutMetricAlarm,
     PutObject,
     PutObjectFromSnapshot,
+    PutRule,
+    PutTargets,
+    RemovePermission,
+    RemoveTargets,
     Step,
     TagResource,
     UpdateAlias,
@@ -99,8 +109,10 @@ class AwsExecutor:
         progress: Progress | None = None,
         waiter_delay: int = 2,
         cancel: Cancellation | None = None,
+        clients: Callable[[str], Any] | None = None,
     ) -> None:
         self.lam, self.s3, self.iam = lam, s3, iam
+        self.clients = clients  # service → client: events, cloudwatch, sns
         self.progress = progress or (lambda _msg: None)
         self.waiter_delay = waiter_delay
         self.cancel = cancel or Cancellation()
@@ -216,6 +228,58 @@ class AwsExecutor:
                     ChecksumSHA256=hex_to_b64(step.sha256),
                     **extra,
                 )
+            case _:
+                self._monitor(step)
+
+    def _monitor(self, step: Step) -> None:
+        """Topic, schedule rules, alarms and dashboard (each call idempotent)."""
+        assert self.clients is not None, "monitoring steps need the executor's clients"
+        match step:
+            case CreateTopic(name=name, tags=tags):
+                self.clients("sns").create_topic(Name=name, Tags=_tag_list(tags))
+            case PutRule(rule=rule, tags=tags):
+                self.clients("events").put_rule(
+                    Name=rule.name,
+                    ScheduleExpression=rule.expression,
+                    State=rule.state,
+                    Description=f"vectora-release: runs {rule.function}:live",
+                    Tags=_tag_list(tags),
+                )
+            case PutTargets(rule=rule):
+                self.clients("events").put_targets(
+                    Rule=rule.name,
+                    Targets=[{"Id": "live", "Arn": rule.target_arn, "Input": rule.input}],
+                )
+            case AddPermission(rule=rule):
+                self._add_permission(step)
+            case PutMetricAlarm(alarm=alarm, tags=tags):
+                self.clients("cloudwatch").put_metric_alarm(**alarm.params, Tags=_tag_list(tags))
+            case PutDashboard(name=name, body=body):
+                self.clients("cloudwatch").put_dashboard(DashboardName=name, DashboardBody=body)
+            case RemoveTargets(rule=rule, ids=ids):
+                if_exists(self.clients("events").remove_targets, Rule=rule, Ids=list(ids))
+            case RemovePermission(function=function, qualifier=qualifier, statement=sid):
+                kwargs = {"Qualifier": qualifier} if qualifier else {}
+                if_exists(
+                    self.lam.remove_permission, FunctionName=function, StatementId=sid, **kwargs
+                )
+            case DeleteRule(name=name):
+                self.clients("events").delete_rule(Name=name)  # a missing rule is no error
+            case DeleteAlarms(names=names):
+                self.clients("cloudwatch").delete_alarms(AlarmNames=list(names))
+
+    def _add_permission(self, step: AddPermission) -> None:
+        """The rule's statement on alias live; one left by an earlier try is replaced."""
+        rule = step.rule
+        kwargs = {"FunctionName": rule.function, "Qualifier": ALIAS}
+        if_exists(self.lam.remove_permission, StatementId=rule.name, **kwargs)
+        self.lam.add_permission(
+            StatementId=rule.name,
+            Action="lambda:InvokeFunction",
+            Principal="events.amazonaws.com",
+            SourceArn=rule.arn,
+            **kwargs,
+        )
 
     def _publish_layer(
         self, step: PublishLayerVersion, desired: DesiredState, result: ApplyResult
@@ -267,6 +331,10 @@ class AwsExecutor:
         self.lam.get_waiter(waiter).wait(
             FunctionName=resource, WaiterConfig={"Delay": self.waiter_delay, "MaxAttempts": 300}
         )
+
+
+def _tag_list(tags: Any) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in sorted(dict(tags).items())]
 
 
 def _code(spec: FunctionSpecD, desired: DesiredState) -> bytes:

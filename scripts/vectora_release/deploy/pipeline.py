@@ -36,9 +36,10 @@ from ..store.ledger import (
 )
 from ..store.lock import Heartbeat
 from . import recovery
+from .bake import bake
 from .desired import DesiredState
 from .executor import ApplyError, ApplyResult, AwsExecutor, DisplayOnlyExecutor, Executor
-from .release import Planner, check_upstream, release_planner
+from .release import Planner, check_upstream, release_planner, target_monitoring
 from .steps import Plan
 from .target import Target
 
@@ -67,6 +68,7 @@ class DeployReport:
     validation: dict[str, Any] | None = None
     recovered: list[str] = field(default_factory=list)
     soak: dict[str, Any] | None = None  # promote: what the soak gate found (ops/soak.py)
+    bake: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -84,6 +86,7 @@ def execute(
     reason: str | None = None,
     undoes: str | None = None,
     soak: dict[str, Any] | None = None,
+    bake_minutes: int | None = None,
 ) -> DeployReport:
     """Plan, then run the plan with ``executor``: lock, apply, validate and record.
 
@@ -95,6 +98,7 @@ def execute(
     )
     report.soak = soak
     run = _Run(target, manifest, planner, executor, report, validator, (from_env, reason, undoes))
+    run.bake_minutes = target.spec.monitoring.bake_minutes if bake_minutes is None else bake_minutes
     try:
         return run.go()
     except ReleaseError as exc:
@@ -118,6 +122,7 @@ class _Run:
     validator: Validator | None
     provenance: tuple[str | None, str | None, str | None]  # from_env, reason, undoes
     heartbeat: Heartbeat | None = None
+    bake_minutes: int = 0
 
     def go(self) -> DeployReport:
         desired, plan = self._plan()
@@ -244,8 +249,24 @@ class _Run:
                     "every alias is back on its previous version; "
                     f"see history --env {self.target.name}",
                 )
+            self._bake(record)
         self._check_cancel(record, "the commit")
         self.target.ledger.close(record, SUCCEEDED)
+
+    def _bake(self, record: DeploymentRecord) -> None:
+        """Watch the alarms after a passed validation; one in ALARM rolls back (exit 1)."""
+        alarms = target_monitoring(self.target).alarm_names(baked_only=True)
+        report = bake(self.target, self.bake_minutes, alarms)
+        record.bake = self.report.bake = report.to_dict()
+        if report.passed:
+            return
+        self._restore(record, ROLLED_BACK, f"alarm {report.alarm} in ALARM during the bake")
+        raise DeployFailedError(
+            f"alarm {report.alarm} went into ALARM while baking {self.manifest.release_id} "
+            f"in {self.target.name}; rolled back",
+            f"every alias is back on its previous version; see docs/operations.md "
+            f"and history --env {self.target.name}",
+        )
 
     def _check_cancel(self, record: DeploymentRecord, where: str) -> None:
         try:
@@ -322,6 +343,7 @@ def executor_for(target: Target, dry_run: bool = False) -> Executor:
         target.progress,
         target.waiter_delay,
         cancel=target.cancel,
+        clients=target.client,
     )
 
 
@@ -334,6 +356,7 @@ def deploy_release(
     validator: Validator | None = None,
     kind: str = "deploy",
     from_env: str | None = None,
+    bake_minutes: int | None = None,
 ) -> DeployReport:
     """Deploy a published release (checked against the approval chain) to ``target``."""
     check_upstream(target, manifest, upstream)
@@ -347,4 +370,5 @@ def deploy_release(
         kind=kind,
         validator=validator,
         from_env=from_env,
+        bake_minutes=bake_minutes,
     )

@@ -6,6 +6,7 @@ was. A function the tool did not create (no ``ManagedBy`` tag) is never planned 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import replace
 
@@ -13,15 +14,28 @@ from ..aws.lambda_ import FunctionConfiguration
 from ..common.errors import InputError
 from .desired import DesiredState, FunctionSpecD
 from .live import FunctionLive, VersionState
+from .live_run import MonitoringLive
+from .monitoring import MonitoringD
 from .steps import (
+    AddPermission,
     CreateFunction,
+    CreateTopic,
+    DeleteAlarms,
     DeleteObject,
+    DeleteRule,
     LayerRef,
+    MonitorStep,
     Plan,
     PublishLayerVersion,
     PublishVersion,
+    PutDashboard,
     PutFunctionConcurrency,
+    PutMetricAlarm,
     PutObject,
+    PutRule,
+    PutTargets,
+    RemovePermission,
+    RemoveTargets,
     Step,
     TagResource,
     UpdateAlias,
@@ -139,3 +153,62 @@ def _concurrency(spec: FunctionSpecD, current: int | None) -> list[Step]:
     if wanted is None or wanted == current:
         return []
     return [PutFunctionConcurrency(spec.resource, wanted)]
+
+
+def monitoring_steps(desired: MonitoringD, live: MonitoringLive) -> list[MonitorStep]:
+    """Steps taking the topic, rules, alarms and dashboard to ``desired`` (none when equal).
+
+    Run after the aliases move: a rule's target and permission name alias ``live``.
+    """
+    steps: list[MonitorStep] = []
+    if not live.topic_exists:
+        steps.append(CreateTopic(desired.topic, desired.tags))
+    for rule in desired.rules:
+        now = live.rules.get(rule.name)
+        if now is None:
+            steps.append(PutRule(rule, desired.tags, "new"))
+        elif (now.state, now.expression) != (rule.state, rule.expression):
+            steps.append(PutRule(rule, desired.tags, f"was {now.state} {now.expression}"))
+        if now is None or now.targets != ((rule.target_arn, rule.input),):
+            steps.append(PutTargets(rule))
+        if now is None or not now.permitted:
+            steps.append(AddPermission(rule))
+    for alarm in desired.alarms:
+        current = live.alarms.get(alarm.name)
+        wanted = {k: alarm.params.get(k) for k in current or {}}
+        if current is None:
+            steps.append(PutMetricAlarm(alarm, desired.tags, "new"))
+        elif current != wanted:
+            changed = sorted(k for k in wanted if current.get(k) != wanted[k])
+            steps.append(PutMetricAlarm(alarm, desired.tags, "changed: " + ", ".join(changed)))
+    if live.dashboard_body is None or _json(live.dashboard_body) != _json(desired.dashboard_body):
+        steps.append(PutDashboard(desired.dashboard, desired.dashboard_body))
+    return steps + removal_steps(live)
+
+
+def removal_steps(live: MonitoringLive) -> list[MonitorStep]:
+    """Remove the rules and alarms the tool made that release.yaml no longer declares.
+
+    A rule loses its targets, then the invoke permission it had on each function's alias, then
+    goes: each step is safe to repeat, and a rule is deleted last, so a run interrupted
+    anywhere is finished by the next one (which still finds the rule).
+    """
+    steps: list[MonitorStep] = []
+    for name, targets in sorted(live.undeclared_rules.items()):
+        if targets:
+            steps.append(RemoveTargets(name, tuple(target_id for target_id, _ in targets)))
+        for _, arn in targets:
+            function, _, qualifier = arn.partition(":function:")[2].partition(":")
+            if function:
+                steps.append(RemovePermission(function, qualifier, name))
+        steps.append(DeleteRule(name))
+    if live.undeclared_alarms:
+        steps.append(DeleteAlarms(tuple(live.undeclared_alarms)))
+    return steps
+
+
+def _json(text: str) -> object:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text

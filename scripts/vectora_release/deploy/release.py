@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -15,7 +16,9 @@ from ..config.model import CONFIG_PREFIX_VAR
 from ..store.ledger import SUCCEEDED
 from .desired import DesiredState, bundle_objects, desired_state
 from .live import READ_WORKERS, FunctionLive, find_layer_version, read_bundle, read_function
-from .planner import make_plan
+from .live_run import read_monitoring
+from .monitoring import MonitoringD, desired_monitoring
+from .planner import make_plan, monitoring_steps
 from .steps import Plan
 from .target import Target
 
@@ -89,9 +92,17 @@ def release_planner(
                 desired.layers,
             )
             layer_arns = dict(zip((layer.layer for layer in desired.layers), found, strict=True))
-        return desired, make_plan(desired, functions, layer_arns, bundle_live, prefix)
+        plan = make_plan(desired, functions, layer_arns, bundle_live, prefix)
+        monitor = target_monitoring(target)
+        steps = monitoring_steps(monitor, read_monitoring(target.client, monitor))
+        return desired, replace(plan, steps=plan.steps + tuple(steps))
 
     return planner
+
+
+def target_monitoring(target: Target) -> MonitoringD:
+    """The desired schedules, alarms, topic and dashboard of ``target`` (asks STS once)."""
+    return desired_monitoring(target.config, target.spec, target.aws.account(target.spec.region))
 
 
 def _choose_config_prefix(

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from ..aws.lambda_ import ALIAS
 from .desired import FunctionSpecD, LayerSpecD
+from .monitoring import AlarmD, RuleD
 
 
 @dataclass(frozen=True)
@@ -209,6 +210,120 @@ class PutObjectFromSnapshot:
         return f"PutObject s3://{self.bucket}/{self.key} (saved sha256 {self.sha256[:12]}…)"
 
 
+@dataclass(frozen=True)
+class CreateTopic:
+    """The environment's alerts topic (idempotent; operators add its subscribers)."""
+
+    name: str
+    tags: Mapping[str, str]
+
+    def describe(self) -> str:
+        return f"CreateTopic {self.name}"
+
+
+@dataclass(frozen=True)
+class PutRule:
+    rule: RuleD
+    tags: Mapping[str, str]
+    why: str
+
+    def describe(self) -> str:
+        return f"PutRule {self.rule.name} {self.rule.expression} {self.rule.state} ({self.why})"
+
+
+@dataclass(frozen=True)
+class PutTargets:
+    rule: RuleD
+
+    def describe(self) -> str:
+        return f"PutTargets {self.rule.name} → {self.rule.function}:{ALIAS}"
+
+
+@dataclass(frozen=True)
+class AddPermission:
+    """Let the rule invoke alias ``live`` (a resource policy on the alias)."""
+
+    rule: RuleD
+
+    def describe(self) -> str:
+        return f"AddPermission {self.rule.function}:{ALIAS} for events rule {self.rule.name}"
+
+
+@dataclass(frozen=True)
+class PutMetricAlarm:
+    alarm: AlarmD
+    tags: Mapping[str, str]
+    why: str
+
+    def describe(self) -> str:
+        return f"PutMetricAlarm {self.alarm.name} ({self.why})"
+
+
+@dataclass(frozen=True)
+class PutDashboard:
+    name: str
+    body: str
+
+    def describe(self) -> str:
+        return f"PutDashboard {self.name}"
+
+
+@dataclass(frozen=True)
+class RemoveTargets:
+    """Detach the targets of a rule no longer declared (a rule with targets cannot be deleted)."""
+
+    rule: str
+    ids: tuple[str, ...]
+
+    def describe(self) -> str:
+        return f"RemoveTargets {self.rule} ({', '.join(self.ids)}): no longer declared"
+
+
+@dataclass(frozen=True)
+class RemovePermission:
+    """Withdraw the invoke permission a rule no longer declared had on an alias."""
+
+    function: str
+    qualifier: str
+    statement: str  # the rule's name
+
+    def describe(self) -> str:
+        return f"RemovePermission {self.function}:{self.qualifier} for events rule {self.statement}"
+
+
+@dataclass(frozen=True)
+class DeleteRule:
+    """A rule the tool made for the environment that release.yaml no longer declares."""
+
+    name: str
+
+    def describe(self) -> str:
+        return f"DeleteRule {self.name}: no longer declared"
+
+
+@dataclass(frozen=True)
+class DeleteAlarms:
+    """Alarms the tool made for the environment that release.yaml no longer declares."""
+
+    names: tuple[str, ...]
+
+    def describe(self) -> str:
+        return f"DeleteAlarms {', '.join(self.names)}: no longer declared"
+
+
+MonitorStep = (
+    CreateTopic
+    | PutRule
+    | PutTargets
+    | AddPermission
+    | PutMetricAlarm
+    | PutDashboard
+    | RemoveTargets
+    | RemovePermission
+    | DeleteRule
+    | DeleteAlarms
+)
+
 Step = (
     PublishLayerVersion
     | PutObject
@@ -225,6 +340,7 @@ Step = (
     | UpdateFunctionCodeFromSnapshot
     | UpdateFunctionConfigurationFromSnapshot
     | PutObjectFromSnapshot
+    | MonitorStep
 )
 
 

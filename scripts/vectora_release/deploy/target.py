@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ from ..store.ledger import Ledger
 from ..store.lock import Heartbeat, Lock, LockFile
 
 Progress = Callable[[str], None]
+Sleep = Callable[[float], None]
 # How the checks run a function's deployed code: ``runner(target, view, event, manifest)``
 # returns an invocation. None: Lambda's Invoke on alias ``live``. On the embedded AWS, which
 # cannot run code, the CLI hands in the local runner (``local.runner``).
@@ -40,6 +42,7 @@ class Target:
     # How snapshots download function and layer code. None: the presigned ``Location`` Lambda
     # returns. On the embedded AWS the CLI hands in the local code endpoint (``local.codeserver``).
     code_fetcher: CodeFetcher | None = None
+    sleep: Sleep = time.sleep  # the bake waits through this (tests advance a clock instead)
 
     def __post_init__(self) -> None:
         check_account(self.spec, self.aws)
@@ -55,6 +58,10 @@ class Target:
     @property
     def s3(self) -> Any:
         return self.aws.s3(self.spec.region)
+
+    def client(self, service: str) -> Any:
+        """A client of ``service`` in the environment's region (events, cloudwatch, sns…)."""
+        return self.aws.client(service, self.spec.region)
 
     @property
     def store(self) -> ArtifactStore:

@@ -7,5 +7,13 @@ from __future__ import annotations
 
 from .runner import LocalInvoker, LocalRunner, uses_local_runner
 from .server import EmbeddedAws, embedded_aws
+from .timewarp import SimulatedTime
 
-__all__ = ["EmbeddedAws", "LocalInvoker", "LocalRunner", "embedded_aws", "uses_local_runner"]
+__all__ = [
+    "EmbeddedAws",
+    "LocalInvoker",
+    "LocalRunner",
+    "SimulatedTime",
+    "embedded_aws",
+    "uses_local_runner",
+]

@@ -10,9 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..aws.clients import Aws
 from ..build.deps import default_cache_dir
 from ..common.errors import CheckFailedError
 from ..common.output import say, table
+from ..config.model import load_config
 from ..ops.status import status_table
 from .demo_takeover import take_over_stage, way_back_and_cleanup
 from .scratch import commit_all, make_scratch_repo
@@ -62,8 +64,9 @@ class Story:
 
 
 def run_demo(source: Path, run: CliRun) -> None:
-    """Build → dev (validated) → a hand-made stage taken over → stage → prod → a defective
-    release rolled back in dev.
+    """Build → dev (validated) → a hand-made stage taken over → stage → prod (baked) → the way
+    back to the hand-made engine → prod's weekly schedule → an alarm rolling a deploy back → a
+    defective release rolled back in dev.
 
     ``source`` is the repository to copy into a scratch one; ``run`` runs the command line.
     """
@@ -86,6 +89,7 @@ def _tell(story: Story, repo: Path) -> None:
     made, data, hand_made = take_over_stage(story, repo)
     _promote(story)
     way_back_and_cleanup(story, repo, made, data, hand_made)
+    _weekly_run_and_bake(story, repo, release)
     _refuse_unvalidated(story, repo, first, release)
     _defective_release(story, repo)
     _where_everything_runs(story, first, release)
@@ -130,14 +134,66 @@ def _promote(story: Story) -> None:
     check("prod validation passed", _validation(report) == "passed")
     soak = (report or {}).get("soak") or {}
     check("the soak override is in the report and the ledger", soak.get("reason") == reason)
+    bake = (report or {}).get("bake") or {}
+    check(
+        f"prod baked {bake.get('minutes')} minutes watching its alarms: none fired",
+        bake.get("status") == "passed" and bool(bake.get("alarms")),
+        str(bake.get("status")),
+    )
     _, same = cli("diff", "stage", "prod")
     check("stage and prod run byte-identical code and layers", bool(same) and not same["differs"])
 
 
+def _weekly_run_and_bake(story: Story, repo: Path, release: str) -> None:
+    """prod's schedule runs alias live; an alarm in ALARM during a bake rolls the deploy back.
+
+    The embedded AWS never evaluates an alarm: the story sets one with ``SetAlarmState``, as
+    CloudWatch would when errors rise; the bake's minutes pass in simulated time.
+    """
+    cli, check = story.cli, story.check
+    story.chapter("7. the weekly run, and a bake that an alarm stops")
+    config = load_config(repo / "release.yaml")
+    region = config.env("prod").region
+    aws = Aws()
+    rule = config.monitor_resource("weekly", "prod")
+    (target,) = aws.client("events", region).list_targets_by_rule(Rule=rule)["Targets"]
+    ingest = config.function_resource("ingest-v2", "prod")
+    say(f"  {rule}: {target['Arn']}")
+    check(
+        f"prod's weekly schedule runs alias live of {ingest}",
+        target["Arn"].endswith(f":function:{ingest}:live"),
+    )
+    _, rows = cli("status", "--env", "prod")
+    check(
+        "status shows prod's next weekly run (Mondays 08:00 UTC)",
+        bool(rows) and str(rows[0].get("next_run") or "").endswith("T08:00:00Z"),
+        str(rows and rows[0].get("next_run")),
+    )
+    _bump(repo, "0.1.1", lambda text: text)
+    _, build = cli("build", "--out", str(repo / "dist"))
+    cli("publish", "--manifest", str(repo / "dist" / "manifest.json"))
+    alarm = config.monitor_resource("errors", "dev")
+    cloudwatch = aws.client("cloudwatch", config.env("dev").region)
+    say(f"  (errors rise in dev: {alarm} set to ALARM)")
+    cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="demo")
+    commit = (build or {}).get("commit", "")
+    cli("deploy", "--env", "dev", "--commit", commit, "--validate", "--bake", "5", expect=1)
+    cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="demo")
+    _, records = cli("history", "--env", "dev")
+    latest = (records or [{}])[0]
+    check(
+        f"the alarm stopped the bake and dev is back on {release}",
+        latest.get("outcome") == "rolled_back"
+        and (latest.get("bake") or {}).get("alarm") == alarm
+        and _validation(latest) == "passed",
+        str(latest.get("outcome")),
+    )
+
+
 def _refuse_unvalidated(story: Story, repo: Path, first: dict[str, Any], release: str) -> None:
     cli, check = story.cli, story.check
-    story.chapter("7. a release never validated in dev cannot reach stage")
-    _bump(repo, "0.1.1", lambda text: text)
+    story.chapter("8. a release never validated in dev cannot reach stage")
+    _bump(repo, "0.1.2", lambda text: text)
     _, fix = cli("build", "--out", str(repo / "dist"))
     cli("publish", "--manifest", str(repo / "dist" / "manifest.json"))
     cli("deploy", "--env", "stage", "--commit", fix["commit"], expect=2)
@@ -151,7 +207,7 @@ def _refuse_unvalidated(story: Story, repo: Path, first: dict[str, Any], release
 
 def _defective_release(story: Story, repo: Path) -> None:
     cli, check = story.cli, story.check
-    story.chapter("8. a defective release: newsletter-v2 loses NEWSLETTERS_BUCKET")
+    story.chapter("9. a defective release: newsletter-v2 loses NEWSLETTERS_BUCKET")
     _bump(repo, "0.2.0", _drop_newsletters_bucket)
     _, bad = cli("build", "--out", str(repo / "dist"))
     cli("publish", "--manifest", str(repo / "dist" / "manifest.json"))
@@ -172,7 +228,7 @@ def _defective_release(story: Story, repo: Path) -> None:
 
 
 def _where_everything_runs(story: Story, first: dict[str, Any], release: str) -> None:
-    story.chapter("9. where everything runs now")
+    story.chapter("10. where everything runs now")
     _, rows = story.cli("status")
     rows = rows or []
     story.check(

@@ -25,6 +25,7 @@ def promote(
     executor: Executor | None = None,
     allow_downgrade: bool = False,
     skip_soak_reason: str | None = None,
+    bake_minutes: int | None = None,
 ) -> DeployReport:
     """Deploy ``source``'s validated release to ``dest`` (byte-identical).
 
@@ -62,6 +63,7 @@ def promote(
         from_env=source.name,
         reason=f"soak skipped: {skip_soak_reason}" if skip_soak_reason else None,
         soak=soak,
+        bake_minutes=bake_minutes,
     )
     if copy is not None:
         report.plan.insert(0, copy.describe())

@@ -1,14 +1,17 @@
-"""Status of every environment and history of one, from the ledger."""
+"""Status of every environment and history of one, from the ledger; next scheduled runs."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from ..common.clock import iso
 from ..common.output import table
+from ..config.cron import next_run
 from ..deploy.target import Target
 from ..store.ledger import DeploymentRecord
 
 STATUS_HEADERS = ("env", "version", "commit", "deployed at", "by", "outcome", "validated")
+NEXT_RUN_HEADER = "next run"
 HISTORY_HEADERS = ("id", "kind", "release", "outcome", "validated", "by", "started", "note")
 
 
@@ -61,7 +64,59 @@ def status_row(target: Target) -> dict[str, Any]:
     return row
 
 
+def schedules_status(target: Target) -> dict[str, Any]:
+    """The declared schedules of ``target`` as they are live, each with its next run.
+
+    One ListRules call (paginated). ``state``: ENABLED, DISABLED, or ``missing`` (not
+    deployed, or deleted by hand). ``next_run`` (UTC, from the live expression and the
+    target's clock) is None for a rule not enabled or a ``rate(...)``; the row's ``next_run``
+    is the earliest of them.
+    """
+    config, env = target.config, target.name
+    names = {config.monitor_resource(s.name, env): s for s in target.spec.monitoring.schedules}
+    live: dict[str, dict[str, Any]] = {}
+    if names:
+        events, token = target.client("events"), None
+        while True:
+            page = events.list_rules(NamePrefix=f"{config.project}-", **_token(token))
+            live.update({r["Name"]: r for r in page.get("Rules", []) if r["Name"] in names})
+            token = page.get("NextToken")
+            if not token:
+                break
+    now = target.clock()
+    schedules = []
+    for rule, spec in sorted(names.items()):
+        found = live.get(rule)
+        expression = (found or {}).get("ScheduleExpression") or spec.expression
+        state = found.get("State", "-") if found else "missing"
+        when = next_run(expression, now) if state == "ENABLED" else None
+        schedules.append(
+            {
+                "name": spec.name,
+                "rule": rule,
+                "expression": expression,
+                "state": state,
+                "next_run": iso(when) if when else None,
+            }
+        )
+    runs = sorted(s["next_run"] for s in schedules if s["next_run"])
+    return {"schedules": schedules, "next_run": runs[0] if runs else None}
+
+
+def _token(token: str | None) -> dict[str, str]:
+    return {"NextToken": token} if token else {}
+
+
+def _next_run_label(row: dict[str, Any]) -> str:
+    if row.get("next_run"):
+        first = min((s for s in row["schedules"] if s["next_run"]), key=lambda s: s["next_run"])
+        return f"{row['next_run']} ({first['name']})"
+    states = [f"{s['name']} {s['state'].lower()}" for s in row.get("schedules", [])]
+    return ", ".join(states) or "-"
+
+
 def status_table(rows: list[dict[str, Any]]) -> str:
+    with_runs = any("schedules" in r for r in rows)
     body = [
         (
             r["env"],
@@ -71,10 +126,12 @@ def status_table(rows: list[dict[str, Any]]) -> str:
             r["by"] or "-",
             r["outcome"],
             r["validated"],
+            *((_next_run_label(r),) if with_runs else ()),
         )
         for r in rows
     ]
-    text = table(STATUS_HEADERS, body)
+    headers = (*STATUS_HEADERS, NEXT_RUN_HEADER) if with_runs else STATUS_HEADERS
+    text = table(headers, body)
     notes = [
         f"  {r['env']}: latest attempt {r['latest_attempt']['release']} "
         f"{r['latest_attempt']['outcome']} ({r['latest_attempt']['id']})"

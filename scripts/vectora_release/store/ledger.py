@@ -92,6 +92,7 @@ class DeploymentRecord:
     # such a record has no release manifest in the store.
     snapshot: str | None = None
     soak: dict[str, Any] | None = None  # promote: the soak gate's finding (override included)
+    bake: dict[str, Any] | None = None  # the alarm watch after validation (deploy/bake.py)
     schema_version: int = SCHEMA_VERSION
 
     @property

@@ -16,6 +16,8 @@ from vectora_release.deploy.desired import (
     LayerSpecD,
 )
 from vectora_release.deploy.live import FunctionLive, VersionState
+from vectora_release.deploy.live_run import ALARM_FIELDS, MonitoringLive, RuleLive
+from vectora_release.deploy.monitoring import AlarmD, MonitoringD, RuleD
 
 LAYER_ARN = "arn:aws:lambda:eu-west-3:123456789012:layer:vectora-inbox-vectora-core-dev:7"
 FUNCTIONS = ("ingest-v2", "newsletter-v2")
@@ -109,3 +111,62 @@ def live_as(desired: DesiredState, **changes: Any) -> dict[str, FunctionLive]:
 
 def bundle_digests() -> dict[str, str | None]:
     return {key: sha256_hex(data) for key, data in BUNDLE.items()}
+
+
+ACCOUNT = "123456789012"
+TOPIC_ARN = f"arn:aws:sns:eu-west-3:{ACCOUNT}:vectora-inbox-alerts-dev"
+
+
+def alarm(name: str, threshold: float) -> AlarmD:
+    params = {
+        "AlarmName": f"vectora-inbox-{name}-dev",
+        "AlarmDescription": f"vectora-release sha256={name}{threshold}",
+        "ActionsEnabled": True,
+        "AlarmActions": [TOPIC_ARN],
+        "OKActions": [TOPIC_ARN],
+        "ComparisonOperator": "GreaterThanThreshold",
+        "Threshold": threshold,
+        "EvaluationPeriods": 1,
+        "TreatMissingData": "notBreaching",
+    }
+    return AlarmD(params["AlarmName"], params, bake=True)
+
+
+def monitoring_desired() -> MonitoringD:
+    """dev's alerts topic, one weekly rule on ingest-v2's alias live, two alarms, a dashboard."""
+    function = "vectora-inbox-ingest-v2-dev"
+    rule = RuleD(
+        name="vectora-inbox-weekly-dev",
+        expression="cron(0 8 ? * MON *)",
+        enabled=True,
+        function=function,
+        target_arn=f"arn:aws:lambda:eu-west-3:{ACCOUNT}:function:{function}:live",
+        input='{"client_id": "lai_weekly", "period_days": 7, "then": []}',
+        arn=f"arn:aws:events:eu-west-3:{ACCOUNT}:rule/vectora-inbox-weekly-dev",
+    )
+    return MonitoringD(
+        env="dev",
+        topic="vectora-inbox-alerts-dev",
+        topic_arn=TOPIC_ARN,
+        rules=(rule,),
+        alarms=(alarm("errors", 5.0), alarm("duration", 240000.0)),
+        dashboard="vectora-inbox-dashboard-dev",
+        dashboard_body='{"widgets": []}',
+        tags={"Project": "vectora-inbox", "Environment": "dev", "ManagedBy": "vectora-release"},
+    )
+
+
+def monitoring_live_as(desired: MonitoringD, **rules: RuleLive) -> MonitoringLive:
+    """Everything of ``desired`` live and equal to it; ``rules`` replaces a rule's live state."""
+    live_rules = {
+        r.name: RuleLive(r.state, r.expression, ((r.target_arn, r.input),), True)
+        for r in desired.rules
+    }
+    live_rules.update(rules)
+    return MonitoringLive(
+        topic_exists=True,
+        rules=live_rules,
+        alarms={a.name: {k: a.params.get(k) for k in ALARM_FIELDS} for a in desired.alarms},
+        alarm_states={a.name: "OK" for a in desired.alarms},
+        dashboard_body=desired.dashboard_body,
+    )

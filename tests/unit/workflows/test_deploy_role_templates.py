@@ -200,7 +200,9 @@ def test_observe_role_only_reads_and_reads_no_secret() -> None:
     for statement in render("observe-policy.json", "observe")["Statement"]:
         for action in as_list(statement["Action"]):
             assert not WRITE_VERB.search(action), action
-            assert re.match(r"^(lambda|s3|sts):(Get|List)", action), action
+            assert re.match(
+                r"^(lambda|s3|sts|events|cloudwatch|sns):(Get|List|Describe)", action
+            ), action
 
 
 def test_observe_role_reads_what_the_pre_approval_check_of_a_tag_reads() -> None:
