@@ -92,8 +92,8 @@ def _validated_release(source: Target, dest: Target, commit: str | None) -> Depl
 def _check_not_a_downgrade(dest: Target, record: DeploymentRecord) -> None:
     """A promotion never lowers the version ``dest`` runs (two tags close together)."""
     current = dest.ledger.current()
-    if current is None:
-        return
+    if current is None or current.snapshot is not None:
+        return  # nothing, or a hand-made engine taken over (adopted/restored): no version to lower
     if parse_version(record.version, "release") < parse_version(current.version, dest.name):
         raise PromotionError(
             f"refusing to promote {record.release_id} to {dest.name}: it runs "
