@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from functools import partial
 
 import click
-from click.utils import make_default_short_help
 
 from ..common.cancel import Cancellation
 from ..common.errors import InternalError, ReleaseError
@@ -137,7 +136,8 @@ class LazyGroup(click.Group):
         """The command list of --help, from :data:`COMMANDS` (as click would, no import)."""
         limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
         rows = [
-            (name, make_default_short_help(help_, limit)) for name, (_, help_) in COMMANDS.items()
+            (name, click.Command(name, help=summary).get_short_help_str(limit))
+            for name, (_, summary) in COMMANDS.items()
         ]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
