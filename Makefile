@@ -52,8 +52,10 @@ integration: $(STAMP)
 e2e: $(STAMP)
 	$(BIN)/python -m pytest -q tests/e2e
 
+# Figures, not tests: start-up, then AWS SAM CLI and vectora-release side by side (README).
 bench: $(STAMP)
-	$(BIN)/python bench/build.py
+	$(BIN)/python bench/startup.py
+	$(BIN)/python bench/peer_sam.py
 
 clean:
 	rm -rf $(VENV) dist .cache .vectora-local .pytest_cache .ruff_cache

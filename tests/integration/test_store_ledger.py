@@ -48,8 +48,21 @@ def test_publishing_again_uploads_nothing(released: Released) -> None:
     assert report.uploaded == ()
     files = [a.file for a in released.r1.manifest.artifacts]
     assert report.unchanged == (*files, MANIFEST_NAME, released.r1.manifest.commit)
-    assert calls.total > 0
+    assert calls.total == 2, "the manifest and the commit index say it is all there"
     assert calls.mutating == []
+
+
+def test_a_release_whose_commit_index_is_missing_gets_it_again(released: Released) -> None:
+    """A publish stopped after the manifest: the next one checks every key, writes the index."""
+    r1, target = released.r1.manifest, released.target()
+    target.s3.delete_object(Bucket=target.spec.artifact_bucket, Key=INDEX + r1.commit)
+    calls = released.counter(target)
+
+    report = target.store.publish(r1, released.r1.dist)
+
+    assert report.uploaded == (r1.commit,)
+    assert calls.mutating == ["PutObject"]
+    assert target.store.find(commit=r1.commit).sha256 == r1.sha256
 
 
 def test_other_bytes_for_a_published_version_and_commit_are_refused(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..common.digest import code_sha256, sha256_hex, tree_sha256
@@ -44,20 +45,27 @@ def build_release(
 
     zips: dict[str, tuple[str, ZipResult]] = {}
     build_infos: dict[str, dict[str, str]] = {}
-    for layer in config.layers.values():
-        say(f"layer {layer.name}")
-        zipped, info = _layer_zip(config, layer, str(semver), source.commit, epoch, cache)
-        zips[layer.name] = ("layer", zipped)
-        if info is not None:
-            build_infos[layer.name] = info
-    for function in config.functions.values():
-        say(f"function {function.name}")
-        zips[function.name] = (
-            "function",
-            write_zip(collect(root / function.source, "", root), epoch),
-        )
-    say(CONFIG_BUNDLE)
-    zips[CONFIG_BUNDLE] = ("config", write_zip(_bundle_entries(config), epoch))
+    # The layers (the dependency install: a subprocess, mostly waiting on the network and
+    # disk) are made in a worker while this thread zips the functions and the config bundle.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="layers") as pool:
+        layers = {}
+        for layer in config.layers.values():
+            say(f"layer {layer.name}")
+            args = (config, layer, str(semver), source.commit, epoch, cache)
+            layers[layer.name] = pool.submit(_layer_zip, *args)
+        others: dict[str, tuple[str, ZipResult]] = {}
+        for function in config.functions.values():
+            say(f"function {function.name}")
+            entries = collect(root / function.source, "", root)
+            others[function.name] = ("function", write_zip(entries, epoch))
+        say(CONFIG_BUNDLE)
+        others[CONFIG_BUNDLE] = ("config", write_zip(_bundle_entries(config), epoch))
+        for name, future in layers.items():  # the manifest lists layers first
+            zipped, info = future.result()
+            zips[name] = ("layer", zipped)
+            if info is not None:
+                build_infos[name] = info
+    zips.update(others)
 
     _check_limits(config, {name: result for name, (_, result) in zips.items()})
     out.mkdir(parents=True, exist_ok=True)

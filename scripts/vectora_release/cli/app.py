@@ -11,14 +11,16 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..common.cancel import Cancellation
 from ..common.output import emit_json, say, table
-from ..config.model import ReleaseConfig, load_config
 from . import github
+
+if TYPE_CHECKING:
+    from ..config.model import ReleaseConfig
 
 VALIDATION_HEADERS = ("check", "subject", "result", "detail")
 
@@ -67,6 +69,8 @@ class App:
     @property
     def config(self) -> ReleaseConfig:
         if self._config is None:
+            from ..config.model import load_config  # PyYAML: only for commands that read it
+
             self._config = load_config(self.config_path)
         return self._config
 

@@ -20,38 +20,102 @@ from functools import partial
 
 import click
 
-from .. import __version__
 from ..common.cancel import Cancellation
 from ..common.errors import InternalError, ReleaseError
 from ..common.output import emit_json, say
 from . import github
 from .app import App, Wiring, render_deploy
 
-# command name → "module:attribute" under vectora_release.cli, in the order --help lists them
-COMMANDS = {
-    "build": "release_cmds:build",
-    "publish": "release_cmds:publish",
-    "fetch": "release_cmds:fetch",
-    "version": "version_cmds:version",
-    "bootstrap": "env_cmds:bootstrap",
-    "deploy": "env_cmds:deploy",
-    "status": "env_cmds:status",
-    "history": "env_cmds:history",
-    "unlock": "env_cmds:unlock",
-    "promote": "ops_cmds:promote",
-    "validate": "ops_cmds:validate",
-    "rollback": "ops_cmds:rollback",
-    "drift": "ops_cmds:drift",
-    "diff": "ops_cmds:diff",
-    "invoke": "ops_cmds:invoke",
-    "gc": "ops_cmds:gc",
-    "snapshot": "takeover_cmds:snapshot",
-    "adopt": "takeover_cmds:adopt",
-    "cleanup": "takeover_cmds:cleanup",
-    "restore": "takeover_cmds:restore",
-    "config": "config_cmds:config",
-    "local": "local_cmds:local",
-    "demo": "local_cmds:demo",
+# command name → ("module:attribute" under vectora_release.cli, the first paragraph of its
+# help), in the order --help lists them. --help renders the summaries from here, so it imports
+# no command module (a unit test keeps them equal to the commands' own help).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "build": (
+        "release_cmds:build",
+        "Build reproducible, semver-named zips and manifest.json from the current commit.",
+    ),
+    "publish": (
+        "release_cmds:publish",
+        "Upload a built release to the artifact store: verified, immutable, idempotent.",
+    ),
+    "fetch": (
+        "release_cmds:fetch",
+        "Download a published release from the artifact store, every digest verified.",
+    ),
+    "version": ("version_cmds:version", "Show, check or bump VERSION (semver) and the CHANGELOG."),
+    "bootstrap": (
+        "env_cmds:bootstrap",
+        "Create what ENV needs if missing: buckets, artifact bucket, function roles.",
+    ),
+    "deploy": (
+        "env_cmds:deploy",
+        "Deploy a published release to ENV (lock → verify → plan → apply → record).",
+    ),
+    "status": (
+        "env_cmds:status",
+        "What runs where: version, commit, when, by whom, outcome, validation.",
+    ),
+    "history": ("env_cmds:history", "Deployment records of ENV, newest first."),
+    "unlock": (
+        "env_cmds:unlock",
+        "Free ENV's lock by hand; who and why are recorded in the ledger.",
+    ),
+    "promote": (
+        "ops_cmds:promote",
+        "Deploy exactly the release validated in --from to --to, then validate it there.",
+    ),
+    "validate": (
+        "ops_cmds:validate",
+        "Check what ENV runs against its ledger record: integrity, contract, config, smoke, e2e.",
+    ),
+    "rollback": (
+        "ops_cmds:rollback",
+        "Restore the previous validated release of ENV (or --to V), then validate.",
+    ),
+    "drift": (
+        "ops_cmds:drift",
+        "Compare ENV's live state with its last ledger record; exit 1 when anything drifted.",
+    ),
+    "diff": (
+        "ops_cmds:diff",
+        "ENV_A and ENV_B side by side; exit 1 when they differ in release content.",
+    ),
+    "invoke": (
+        "ops_cmds:invoke",
+        "Invoke alias `live` of a function (the local runner on the embedded AWS).",
+    ),
+    "gc": (
+        "ops_cmds:gc",
+        "Delete function and layer versions no alias and no recent record references.",
+    ),
+    "snapshot": (
+        "takeover_cmds:snapshot",
+        "Take a restorable, verified snapshot of what ENV runs and holds.",
+    ),
+    "adopt": (
+        "takeover_cmds:adopt",
+        "Adopt ENV's hand-made functions so that a normal deploy proceeds.",
+    ),
+    "cleanup": (
+        "takeover_cmds:cleanup",
+        "Report what hand-made deployments left in ENV; --apply deletes it.",
+    ),
+    "restore": (
+        "takeover_cmds:restore",
+        "Put ENV back as snapshot --snapshot holds it: layers, config objects, functions, aliases.",
+    ),
+    "config": (
+        "config_cmds:config",
+        "Check release.yaml, canonical/, client configs and the CHANGELOG (pull-request checks).",
+    ),
+    "local": (
+        "local_cmds:local",
+        "Run an embedded AWS (moto on 127.0.0.1) for laptops with no AWS account.",
+    ),
+    "demo": (
+        "local_cmds:demo",
+        "Tell the whole release story on an embedded AWS (no account, no Docker, no network).",
+    ),
 }
 
 
@@ -62,11 +126,31 @@ class LazyGroup(click.Group):
         return list(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = COMMANDS.get(cmd_name)
-        if target is None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
             return None
-        module, _, attribute = target.partition(":")
+        module, _, attribute = entry[0].partition(":")
         return getattr(importlib.import_module(f"{__package__}.{module}"), attribute)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of --help, from :data:`COMMANDS` (as click would, no import)."""
+        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows = [
+            (name, click.Command(name, help=summary).get_short_help_str(limit))
+            for name, (_, summary) in COMMANDS.items()
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """``--version``: the installed version, read only when asked for."""
+    if not value or ctx.resilient_parsing:
+        return
+    from .. import __version__
+
+    click.echo(f"vectora-release, version {__version__}")
+    ctx.exit()
 
 
 @click.group(
@@ -83,7 +167,14 @@ class LazyGroup(click.Group):
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
 @click.option("-v", "--verbose", count=True, help="More detail; -v also shows tracebacks.")
-@click.version_option(__version__, prog_name="vectora-release")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_show_version,
+    help="Show the version and exit.",
+)
 @click.pass_context
 def cli(ctx: click.Context, config_path: str, as_json: bool, verbose: int) -> None:
     """Build, publish, deploy, validate, promote and roll back Vectora Inbox releases.

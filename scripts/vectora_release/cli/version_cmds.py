@@ -6,7 +6,7 @@ import click
 
 from ..common.errors import VersionError
 from ..common.output import emit_json
-from ..config import gitinfo, versioning
+from ..config import versioning
 from .app import App, global_options, pass_app
 
 
@@ -45,6 +45,8 @@ def version_check(app: App, tag: str, branch: str | None) -> None:
         versioning.check_tag(tag, current)
         app.output({"tag": tag, "version": str(current), "ok": True}, f"{tag} matches VERSION")
         return
+    from ..config import gitinfo  # GitPython: only this form reads git
+
     commit = gitinfo.resolve_commit(app.root, tag)
     text = gitinfo.file_at(app.root, commit, "VERSION")
     if text is None:

@@ -1,24 +1,11 @@
 """``release.yaml`` as a typed, validated model, and the checks of the repository's inputs.
 
-The model is exported here. ``check`` (canonical/ and client configs), ``changelog``,
+The model is exported here, imported on first use (it loads PyYAML, which commands such as
+``version show`` do not need). ``check`` (canonical/ and client configs), ``changelog``,
 ``versioning`` and ``gitinfo`` (git facts) are imported by module where they are needed.
 """
 
 from __future__ import annotations
-
-from .model import (
-    CONFIG_PREFIX_VAR,
-    MASK,
-    SSM_PREFIX,
-    E2eSpec,
-    EnvironmentSpec,
-    FunctionSpec,
-    LayerSpec,
-    ReleaseConfig,
-    is_secret_key,
-    load_config,
-    parse_config,
-)
 
 __all__ = [
     "CONFIG_PREFIX_VAR",
@@ -33,3 +20,12 @@ __all__ = [
     "load_config",
     "parse_config",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """The model's names, imported from ``model`` when first asked for."""
+    if name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from . import model
+
+    return getattr(model, name)

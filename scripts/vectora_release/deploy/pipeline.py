@@ -18,6 +18,7 @@ The pipeline, as ``docs/architecture.md`` tells it:
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Protocol
@@ -145,9 +146,14 @@ class _Run:
         return f"{self.report.kind} {self.manifest.release_id}"
 
     def _nothing_to_record(self) -> bool:
-        """The ledger already names this release and no run was left half-done."""
-        current = self.target.ledger.current()
-        return _is_current(current, self.manifest) and not recovery.interrupted(self.target)
+        """The ledger already names this release and no run was left half-done.
+
+        The two reads are independent: made together, an unchanged deploy waits for one.
+        """
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            current = pool.submit(self.target.ledger.current)
+            interrupted = pool.submit(recovery.interrupted, self.target)
+            return _is_current(current.result(), self.manifest) and not interrupted.result()
 
     def _locked(self) -> DeployReport:
         self.report.recovered = recovery.recover_interrupted(self.target)

@@ -104,11 +104,14 @@ class ArtifactStore:
                 raise IntegrityError(f"{path}: artifact missing", "run vectora-release build")
             files[artifact.file] = path.read_bytes()
             verify_bytes(artifact, files[artifact.file], str(folder))
+        manifest_bytes = manifest.dumps()
+        if self._already_published(prefix, manifest, manifest_bytes):
+            names = (*files, MANIFEST_NAME, manifest.commit)
+            return PublishReport(manifest.release_id, self.bucket, prefix, (), names)
         for artifact in manifest.artifacts:
             data = files[artifact.file]
             written = self._put_once(prefix + artifact.file, data, artifact.sha256)
             (uploaded if written else unchanged).append(artifact.file)
-        manifest_bytes = manifest.dumps()
         for key, data in (
             (prefix + MANIFEST_NAME, manifest_bytes),
             (INDEX + manifest.commit, prefix.encode()),
@@ -117,6 +120,21 @@ class ArtifactStore:
             (uploaded if self._put_once(key, data, sha256_hex(data)) else unchanged).append(name)
         return PublishReport(
             manifest.release_id, self.bucket, prefix, tuple(uploaded), tuple(unchanged)
+        )
+
+    def _already_published(self, prefix: str, manifest: Manifest, manifest_bytes: bytes) -> bool:
+        """Whether this exact release is complete in the store: two reads, made together.
+
+        The manifest is written after every artifact (each verified as written) and the commit
+        index after it, so both present with these digests mean nothing is left to upload.
+        Anything else (absent, or other content) goes the key-by-key way, which names the key.
+        """
+        keys = {prefix + MANIFEST_NAME: manifest_bytes, INDEX + manifest.commit: prefix.encode()}
+        with ThreadPoolExecutor(max_workers=len(keys)) as pool:
+            heads = list(pool.map(lambda key: s3util.head(self.s3, self.bucket, key), keys))
+        return all(
+            head is not None and head.get("Metadata", {}).get("sha256") == sha256_hex(data)
+            for head, data in zip(heads, keys.values(), strict=True)
         )
 
     def _put_once(self, key: str, data: bytes, digest: str) -> bool:

@@ -218,23 +218,29 @@ def pure_wheel(folder: Path, name: str, version: str) -> None:
             archive.writestr(arcname, text)
 
 
-@pytest.fixture
-def offline_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """pip sees only a local folder: no PyPI, no configured index, no user or site config."""
+@pytest.fixture(params=["uv", "pip"])
+def offline_index(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """The installer (uv, then pip) sees only a local folder: no PyPI, no index, no config."""
     index = tmp_path / "index"
     index.mkdir()
-    for key in [k for k in os.environ if k.startswith("PIP_")]:
+    for key in [k for k in os.environ if k.startswith(("PIP_", "UV_"))]:
         monkeypatch.delenv(key)
+    monkeypatch.setenv("VECTORA_RELEASE_INSTALLER", request.param)
     monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
     monkeypatch.setenv("PIP_NO_INDEX", "1")
     monkeypatch.setenv("PIP_FIND_LINKS", str(index))
+    monkeypatch.setenv("UV_NO_CONFIG", "1")
+    monkeypatch.setenv("UV_NO_INDEX", "1")
+    monkeypatch.setenv("UV_FIND_LINKS", str(index))
     return index
 
 
 def test_requirement_without_a_wheel_for_lambda(
     project: Path, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch, offline_index: Path
 ) -> None:
-    # The real pip, offline: one requirement has a wheel, the other only an sdist.
+    # The real installer, offline: one requirement has a wheel, the other only an sdist.
     pure_wheel(offline_index, "tinypure", "1.0")
     sdist(offline_index, "sdistonly", "2.0")
     cache = tmp_path / "cache"

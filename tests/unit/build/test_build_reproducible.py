@@ -190,6 +190,21 @@ def test_another_checkout_of_the_commit_gives_identical_bytes(
     assert digests(tmp_path / "out") == digests(ref.out)
 
 
+@pytest.mark.parametrize("installer", deps.INSTALLERS)
+def test_a_cold_build_with_either_installer_gives_the_reference_bytes(
+    ref: Reference, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, installer: str
+) -> None:
+    """uv and pip install the same files: the layer's bytes do not say which one ran."""
+    monkeypatch.setenv(deps.INSTALLER_VAR, installer)
+    config = load_config(ref.project / "release.yaml")
+    build_release(config, tmp_path / "out", cache_dir=tmp_path / "c")
+    (entry,) = (tmp_path / "c" / "deps").iterdir()
+    assert entry.name == deps.cache_key(
+        (ref.project / "src_v2" / "requirements.txt").read_text(), "3.12", installer
+    )
+    assert digests(tmp_path / "out") == digests(ref.out)
+
+
 # -- timestamps ---------------------------------------------------------------------------------
 def test_without_source_date_epoch_zips_use_1980_and_built_at_the_commit_time(
     ref: Reference,
@@ -404,6 +419,7 @@ def test_cache_key_follows_every_input() -> None:
     assert base != deps.cache_key("PyYAML==6.0.2\n", "3.12")
     assert base != deps.cache_key("PyYAML==6.0.3\nsix==1.17.0\n", "3.12")
     assert base != deps.cache_key("PyYAML==6.0.3\n", "3.11")
+    assert base != deps.cache_key("PyYAML==6.0.3\n", "3.12", "uv")
 
 
 class FakePip:
@@ -424,14 +440,20 @@ class FakePip:
                 "bin/tool",
                 "pkg-1.0.dist-info/direct_url.json",
                 "pkg-1.0.dist-info/RECORD",
+                "pkg-1.0.dist-info/INSTALLER",
+                "pkg-1.0.dist-info/REQUESTED",
+                "pkg-1.0.dist-info/METADATA",
+                ".lock",
             ):
                 (site / rel).parent.mkdir(parents=True, exist_ok=True)
                 (site / rel).write_text(rel)
         return subprocess.CompletedProcess(command, self.returncode, "", self.stderr)
 
 
-@pytest.fixture
-def fake_pip(monkeypatch: pytest.MonkeyPatch) -> FakePip:
+@pytest.fixture(params=deps.INSTALLERS)
+def fake_pip(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> FakePip:
+    """The installer (uv, then pip) replaced by :class:`FakePip`."""
+    monkeypatch.setenv(deps.INSTALLER_VAR, request.param)
     pip = FakePip()
     monkeypatch.setattr(deps, "subprocess", SimpleNamespace(run=pip.run))
     return pip
@@ -459,7 +481,10 @@ def option(command: list[str], name: str) -> str:
     return command[command.index(name) + 1]
 
 
-def test_pip_installs_for_the_lambda_platform(fake_pip: FakePip, tmp_path: Path) -> None:
+def test_pip_installs_for_the_lambda_platform(
+    fake_pip: FakePip, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(deps.INSTALLER_VAR, "pip")
     requirements = tmp_path / "requirements.txt"
     requirements.write_text("pkg==1.0\n")
     site = deps.install(requirements, "3.12", tmp_path / "cache", "common-deps")
@@ -479,15 +504,63 @@ def test_pip_installs_for_the_lambda_platform(fake_pip: FakePip, tmp_path: Path)
     assert command.count("--no-compile") == 1
     assert option(command, "-r") == str(requirements)
     assert Path(option(command, "--target")).name == "site"
-    # What Lambda never needs and what would tie the tree to this machine is pruned.
+    assert_pruned(site)
+
+
+def assert_pruned(site: Path) -> None:
+    """What Lambda never needs and what would tie the tree to this machine or installer."""
     kept = sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file())
-    assert kept == ["pkg-1.0.dist-info/RECORD", "pkg/__init__.py"]
+    assert kept == ["pkg-1.0.dist-info/METADATA", "pkg/__init__.py"]
 
 
-def test_a_failed_pip_run_leaves_no_cache_entry(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+def test_uv_installs_for_the_lambda_platform(
+    fake_pip: FakePip, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pip = FakePip(returncode=1, stderr="ERROR: No matching distribution found for nope==9\n")
+    monkeypatch.setenv(deps.INSTALLER_VAR, "uv")
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("pkg==1.0\n")
+    site = deps.install(requirements, "3.12", tmp_path / "cache", "common-deps")
+    (command,) = fake_pip.commands
+    assert Path(command[0]).name == "uv"
+    assert command[1:3] == ["pip", "install"]
+    # uv accepts every glibc tag up to the one named: Amazon Linux 2023 has glibc 2.34.
+    assert option(command, "--python-platform") == "x86_64-manylinux_2_34"
+    assert option(command, "--python-version") == "3.12"
+    assert option(command, "--only-binary") == ":all:"
+    assert command.count("--no-compile") == 1
+    assert option(command, "-r") == str(requirements)
+    assert Path(option(command, "--target")).name == "site"
+    assert_pruned(site)
+
+
+def test_the_installer_is_uv_when_installed_and_pip_when_asked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(deps.INSTALLER_VAR, raising=False)
+    assert deps.uv_path() is not None, "uv is a dev dependency (pyproject.toml)"
+    assert deps.installer() == "uv"
+    monkeypatch.setenv(deps.INSTALLER_VAR, "pip")
+    assert deps.installer() == "pip"
+    monkeypatch.setenv(deps.INSTALLER_VAR, "poetry")
+    with pytest.raises(BuildError, match="VECTORA_RELEASE_INSTALLER='poetry'") as caught:
+        deps.installer()
+    assert caught.value.exit_code == 2
+
+
+NOT_FOUND = {
+    "pip": "ERROR: No matching distribution found for nope==9\n",
+    "uv": "error: No solution found when resolving dependencies\n  cause: Because there is no "
+    "version of nope==9 and you require nope==9, we can conclude that your requirements are "
+    "unsatisfiable.\n",
+}
+
+
+@pytest.mark.parametrize("installer", deps.INSTALLERS)
+def test_a_failed_install_leaves_no_cache_entry(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, installer: str
+) -> None:
+    monkeypatch.setenv(deps.INSTALLER_VAR, installer)
+    pip = FakePip(returncode=1, stderr=NOT_FOUND[installer])
     monkeypatch.setattr(deps, "subprocess", SimpleNamespace(run=pip.run))
     requirements = tmp_path / "requirements.txt"
     requirements.write_text("nope==9\n")

@@ -72,16 +72,55 @@ def test_the_console_entry_point_exits_with_that_code() -> None:
     assert run.stderr.strip().splitlines()[-1].startswith("error: unknown environment 'x'")
 
 
-def test_importing_the_cli_and_showing_the_version_load_no_aws_sdk() -> None:
+def _modules_loaded_by(argv: list[str]) -> tuple[bool, int, set[str]]:
+    """(boto3 loaded by the import alone, exit code, modules loaded) of ``main(argv)``."""
     probe = (
-        "import sys\n"
+        "import contextlib, io, json, sys\n"
         "from vectora_release.cli import main\n"
         "loaded = 'boto3' in sys.modules or 'botocore' in sys.modules\n"
-        f"code = main(['--config', {CONFIG!r}, 'version', 'show'])\n"
-        "print(loaded, code, 'boto3' in sys.modules)\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    code = main({argv!r})\n"
+        "print(json.dumps([loaded, code, sorted(sys.modules)]))\n"
     )
     run = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=False, timeout=60
     )
     assert run.returncode == 0, run.stderr
-    assert run.stdout.split()[-3:] == ["False", "0", "False"]
+    loaded, code, modules = json.loads(run.stdout.splitlines()[-1])
+    return loaded, code, set(modules)
+
+
+# What --help and version show never need: the AWS SDK, PyYAML, GitPython, the installed
+# metadata (--version reads it), any other command module (docs/architecture.md, start-up).
+HEAVY = {"boto3", "botocore", "yaml", "git", "importlib.metadata", "moto"}
+
+
+@pytest.mark.parametrize(
+    ("argv", "needs"),
+    [
+        (["--config", CONFIG, "version", "show"], set()),
+        (["--help"], set()),
+        (["--version"], {"importlib.metadata"}),
+    ],
+    ids=["version-show", "help", "version"],
+)
+def test_importing_the_cli_and_the_quick_commands_load_no_aws_sdk_nor_heavy_module(
+    argv: list[str], needs: set[str]
+) -> None:
+    loaded, code, modules = _modules_loaded_by(argv)
+    assert (loaded, code) == (False, 0)
+    assert (HEAVY - needs) & modules == set()
+    commands = {m for m in modules if m.startswith("vectora_release.cli.") and "_cmds" in m}
+    assert commands <= {"vectora_release.cli.version_cmds"}
+
+
+def test_help_lists_each_command_with_its_own_help_without_importing_it() -> None:
+    import click
+    from vectora_release.cli.main import cli
+
+    for width in (60, 100):
+        ctx = click.Context(cli, info_name="vectora-release", max_content_width=width)
+        lazy, eager = click.HelpFormatter(width=width), click.HelpFormatter(width=width)
+        cli.format_commands(ctx, lazy)
+        click.Group.format_commands(cli, ctx, eager)  # imports every command module
+        assert lazy.getvalue() == eager.getvalue()
