@@ -53,7 +53,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "status": (
         "env_cmds:status",
-        "What runs where: version, commit, when, by whom, outcome, validation.",
+        "What runs where: version, commit, when, by whom, outcome, validation, next run.",
     ),
     "history": ("env_cmds:history", "Deployment records of ENV, newest first."),
     "unlock": (
