@@ -37,7 +37,8 @@ def soak_gate(
         return None  # already there: the gate was passed (or overridden) when it went there
     since = _soak_start(source, record)
     now = dest.clock()
-    soaked = int((now - since).total_seconds()) if since else 0
+    # A clock behind the record (simulated time after a bake) counts as no soak, never less.
+    soaked = max(0, int((now - since).total_seconds())) if since else 0
     passed = sum(c.get("result") == "pass" for c in (record.validation or {}).get("checks", []))
     found = {
         "from_env": source.name,

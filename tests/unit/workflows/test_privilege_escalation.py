@@ -162,7 +162,10 @@ def test_the_boundary_grants_nothing_outside_its_environment(env: str) -> None:
     for statement in boundary["Statement"]:
         assert statement["Effect"] == "Allow"
         for action in statement["Action"]:
-            assert action.split(":")[0] in ("logs", "s3", "bedrock", "ssm", "kms"), action
+            assert action.split(":")[0] in ("logs", "s3", "bedrock", "ssm", "kms", "lambda"), action
+            if action.startswith("lambda:"):  # the chain: invoke the next step, nothing else
+                assert action == "lambda:InvokeFunction", action
+                assert statement["Resource"].endswith(f"-{env}:live"), statement
         for resource in (
             [statement["Resource"]]
             if isinstance(statement["Resource"], str)
