@@ -109,17 +109,17 @@ class App:
         )
 
     def timing(self) -> dict[str, Any]:
-        """The bake's clock and sleep: the wiring's, else simulated on the embedded AWS."""
+        """Clock and sleep (soak gate, bake): the wiring's; what it leaves out is simulated
+        on the embedded AWS (moto never evaluates an alarm: a bake there never waits)."""
         from ..local import SimulatedTime, uses_local_runner
 
-        if self.wiring.clock is not None or self.wiring.sleep is not None:
-            given = {"clock": self.wiring.clock, "sleep": self.wiring.sleep}
-            return {k: v for k, v in given.items() if v is not None}
+        given = {"clock": self.wiring.clock, "sleep": self.wiring.sleep}
         if not uses_local_runner():
-            return {}
+            return {k: v for k, v in given.items() if v is not None}
         if self._time is None:
             self._time = SimulatedTime()
-        return {"clock": self._time.clock, "sleep": self._time.sleep}
+        simulated = {"clock": self._time.clock, "sleep": self._time.sleep}
+        return {k: given[k] or simulated[k] for k in given}
 
     def runner(self) -> Callable[..., Any] | None:
         """How checks run functions: the wiring's, else the local runner on the embedded AWS."""
