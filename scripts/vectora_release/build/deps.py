@@ -130,19 +130,7 @@ def _pip_install(requirements: Path, python_version: str, site: Path, label: str
         "-r",
         str(requirements),
     ]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode == 0:
-        return
-    output = result.stderr + result.stdout
-    missing = _NO_WHEEL.search(output)
-    if missing:
-        raise BuildError(
-            f"{label}: no wheel of {missing.group(1)} for the Lambda platform "
-            f"(cp{python_version.replace('.', '')}, manylinux x86_64)",
-            "pin a version that publishes a manylinux wheel",
-        )
-    last = next((line for line in reversed(output.splitlines()) if line.strip()), "pip failed")
-    raise BuildError(f"{label}: pip install failed: {last.strip()}")
+    _run_installer(command, _NO_WHEEL, "pip install", python_version, label)
 
 
 def _uv_install(requirements: Path, python_version: str, site: Path, label: str) -> None:
@@ -166,19 +154,27 @@ def _uv_install(requirements: Path, python_version: str, site: Path, label: str)
         "-r",
         str(requirements),
     ]
+    _run_installer(command, _UV_NO_WHEEL, "uv pip install", python_version, label)
+
+
+def _run_installer(
+    command: list[str], no_wheel: re.Pattern[str], installer: str, python_version: str, label: str
+) -> None:
+    """Run an installer; its failure is one line (a missing Lambda wheel named as such)."""
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode == 0:
         return
     output = result.stderr + result.stdout
-    missing = _UV_NO_WHEEL.search(output)
+    missing = no_wheel.search(output)
     if missing:
         raise BuildError(
             f"{label}: no wheel of {missing.group(1)} for the Lambda platform "
             f"(cp{python_version.replace('.', '')}, manylinux x86_64)",
             "pin a version that publishes a manylinux wheel",
         )
-    last = next((line for line in reversed(output.splitlines()) if line.strip()), "uv failed")
-    raise BuildError(f"{label}: uv pip install failed: {last.strip()}")
+    fallback = f"{installer.split()[0]} failed"
+    last = next((line for line in reversed(output.splitlines()) if line.strip()), fallback)
+    raise BuildError(f"{label}: {installer} failed: {last.strip()}")
 
 
 def _prune(site: Path) -> None:

@@ -223,6 +223,16 @@ def global_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 pass_app = click.make_pass_decorator(App)
 
+# deploy and promote: watch the alarms after validation (CodeDeploy's alarm rollback)
+bake_option = click.option(
+    "--bake",
+    "bake_minutes",
+    type=click.IntRange(0, 180),
+    default=None,
+    help="Minutes to watch the alarms after validation passes (default: release.yaml's "
+    "bake_minutes of the environment); an alarm in ALARM rolls back (exit 1).",
+)
+
 
 # -- deploy-like reports ----------------------------------------------------------------------
 def render_deploy(report: dict[str, Any]) -> str:

@@ -15,7 +15,7 @@ from ..deploy.release import resolve_release
 from ..ops.bootstrap import bootstrap as run_bootstrap
 from ..ops.status import history_table, schedules_status, status_row, status_table
 from ..ops.unlock import unlock as run_unlock
-from .app import App, finish_deploy, global_options, pass_app
+from .app import App, bake_option, finish_deploy, global_options, pass_app
 
 
 # -- bootstrap --------------------------------------------------------------------------------
@@ -59,14 +59,7 @@ def bootstrap(app: App, env: str) -> None:
     is_flag=True,
     help="Validate after deploying (with the e2e run); roll back on failure.",
 )
-@click.option(
-    "--bake",
-    "bake_minutes",
-    type=click.IntRange(0, 180),
-    default=None,
-    help="Minutes to watch the alarms after validation passes (default: release.yaml's "
-    "bake_minutes of the environment); an alarm in ALARM rolls back (exit 1).",
-)
+@bake_option
 @global_options
 @pass_app
 def deploy(

@@ -20,7 +20,7 @@ from ..ops.gc import gc as run_gc
 from ..ops.promote import promote as run_promote
 from ..ops.rollback import rollback as run_rollback
 from . import github
-from .app import App, finish_deploy, global_options, pass_app
+from .app import App, bake_option, finish_deploy, global_options, pass_app
 
 
 @click.command()
@@ -42,14 +42,7 @@ from .app import App, finish_deploy, global_options, pass_app
     "--skip-soak", is_flag=True, help="Promote before --to's min_soak (needs --reason; recorded)."
 )
 @click.option("--reason", "reason", help="Why the soak gate is skipped (with --skip-soak).")
-@click.option(
-    "--bake",
-    "bake_minutes",
-    type=click.IntRange(0, 180),
-    default=None,
-    help="Minutes to watch the alarms after validation passes (default: release.yaml's "
-    "bake_minutes of the environment); an alarm in ALARM rolls back (exit 1).",
-)
+@bake_option
 @global_options
 @pass_app
 def promote(
