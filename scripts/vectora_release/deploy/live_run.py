@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..aws.clients import ClientError, error_code
-from ..aws.lambda_ import ALIAS
+from ..aws.lambda_ import ALIAS, if_exists
 from .desired import MANAGED_BY
 from .monitoring import MonitoringD
 
@@ -166,13 +166,10 @@ def _read_rules(
 
 def _permitted(lam: Any, function: str, statement: str, source_arn: str) -> bool:
     """Whether alias live of ``function`` has statement ``statement`` for ``source_arn``."""
-    try:
-        policy = json.loads(lam.get_policy(FunctionName=function, Qualifier=ALIAS)["Policy"])
-    except ClientError as exc:
-        if _missing(exc):
-            return False
-        raise
-    for item in policy.get("Statement", []):
+    answer = if_exists(lam.get_policy, FunctionName=function, Qualifier=ALIAS)
+    if answer is None:
+        return False
+    for item in json.loads(answer["Policy"]).get("Statement", []):
         if item.get("Sid") == statement:
             return source_arn in json.dumps(item.get("Condition", {}))
     return False
