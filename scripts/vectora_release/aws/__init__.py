@@ -5,16 +5,7 @@ Importing this package imports boto3: the CLI does so only in commands that reac
 
 from __future__ import annotations
 
-from . import s3util
-from .clients import Aws, BotoCoreError, CallCounter, ClientError, error_code, is_mutating
-from .lambda_ import (
-    ALIAS,
-    FunctionConfiguration,
-    alias_version,
-    if_exists,
-    layer_code_sha256,
-    move_alias,
-)
+from ..common.lazy import exports
 
 __all__ = [
     "ALIAS",
@@ -31,3 +22,23 @@ __all__ = [
     "move_alias",
     "s3util",
 ]
+
+# Each name is imported from its module when first read (``common.lazy``).
+__getattr__ = exports(
+    __name__,
+    {
+        "ALIAS": "lambda_",
+        "Aws": "clients",
+        "BotoCoreError": "clients",
+        "CallCounter": "clients",
+        "ClientError": "clients",
+        "FunctionConfiguration": "lambda_",
+        "alias_version": "lambda_",
+        "error_code": "clients",
+        "if_exists": "lambda_",
+        "is_mutating": "clients",
+        "layer_code_sha256": "lambda_",
+        "move_alias": "lambda_",
+        "s3util": "s3util",
+    },
+)

@@ -10,10 +10,7 @@ smoke and e2e runs (through ``invoke``) and the comparison with another environm
 
 from __future__ import annotations
 
-from .drift import DiffReport, DriftReport
-from .findings import Finding, FunctionView, all_findings, manifest_of, view_function
-from .invoke import Invocation
-from .validate import HEADERS, CheckResult, ValidationReport, make_validator, validate_current
+from ..common.lazy import exports
 
 __all__ = [
     "HEADERS",
@@ -30,3 +27,23 @@ __all__ = [
     "validate_current",
     "view_function",
 ]
+
+# Each name is imported from its module when first read (``common.lazy``).
+__getattr__ = exports(
+    __name__,
+    {
+        "HEADERS": "validate",
+        "CheckResult": "validate",
+        "DiffReport": "drift",
+        "DriftReport": "drift",
+        "Finding": "findings",
+        "FunctionView": "findings",
+        "Invocation": "invoke",
+        "ValidationReport": "validate",
+        "all_findings": "findings",
+        "make_validator": "validate",
+        "manifest_of": "findings",
+        "validate_current": "validate",
+        "view_function": "findings",
+    },
+)

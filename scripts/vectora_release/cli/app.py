@@ -158,13 +158,13 @@ class App:
 
 def _use_running_embedded_aws(root: Path) -> None:
     """With no AWS configured, talk to the embedded AWS started by ``local up``, if any."""
-    from ..local import server
-
     configured = any(
         os.environ.get(k) for k in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_ACCESS_KEY_ID")
     )
     if configured:
         return
+    from ..local import server
+
     state = server.status(root / server.STATE_DIR)
     if state is not None:
         os.environ.update(server.environment(state["endpoint"], state.get("bedrock_endpoint")))

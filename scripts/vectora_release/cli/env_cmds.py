@@ -1,5 +1,9 @@
 """Commands that set up and change one environment: bootstrap, deploy, status, history,
-unlock."""
+unlock.
+
+Each command imports the core it runs in its own body, so that ``deploy`` loads neither the
+checks (unless it validates) nor the other commands' operations.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,7 @@ from pathlib import Path
 
 import click
 
-from ..checks.validate import make_validator
 from ..common.output import say
-from ..config import gitinfo
-from ..deploy.pipeline import deploy_release, executor_for
-from ..deploy.release import resolve_release
-from ..ops.bootstrap import bootstrap as run_bootstrap
-from ..ops.status import history_table, schedules_status, status_row, status_table
-from ..ops.unlock import unlock as run_unlock
 from .app import App, bake_option, finish_deploy, global_options, pass_app
 
 
@@ -31,6 +28,8 @@ def bootstrap(app: App, env: str) -> None:
     but could not finish gets the settings it lacks; no setting that exists is changed, and
     resources bootstrap did not create (no ManagedBy tag) are left exactly as they are.
     """
+    from ..ops.bootstrap import bootstrap as run_bootstrap
+
     report = run_bootstrap(app.target(env))
     lines = [f"{env}: created {len(report.created)}, already there {len(report.existing)}"]
     lines += [f"  + {item}" for item in report.created]
@@ -78,12 +77,21 @@ def deploy(
     updated only when CodeSha256 differs, and alias `live` moves last, for all functions
     together. On any failure every alias returns to its previous version (exit 1).
     """
+    from ..deploy.pipeline import deploy_release, executor_for
+    from ..deploy.release import resolve_release
+
     target = app.target(env)
     if commit and not _is_hex(commit):
+        from ..config import gitinfo
+
         commit = gitinfo.resolve_commit(app.root, commit)
     manifest = resolve_release(target, version, commit, manifest_path)
     upstream = _upstream(app, env)
-    validator = make_validator(e2e=True) if validate_after else None
+    validator = None
+    if validate_after:
+        from ..checks.validate import make_validator
+
+        validator = make_validator(e2e=True)
     report = deploy_release(
         target,
         manifest,
@@ -114,6 +122,8 @@ def status(app: App, env: str | None) -> None:
 
     The next run is the earliest enabled schedule's next time (UTC), from its live rule.
     """
+    from ..ops.status import schedules_status, status_row, status_table
+
     names = [env] if env else list(app.config.environments)
     rows = []
     for name in names:
@@ -129,6 +139,8 @@ def status(app: App, env: str | None) -> None:
 @pass_app
 def history(app: App, env: str, limit: int) -> None:
     """Deployment records of ENV, newest first."""
+    from ..ops.status import history_table
+
     records = app.target(env).ledger.history(limit=limit)
     if not records:
         say(f"{env}: no deployment recorded yet")
@@ -149,6 +161,8 @@ def unlock(app: App, env: str, reason: str, force: bool) -> None:
     a crash: a lock whose heartbeat is stale is taken over by the next deploy, promote or
     rollback, which repairs what its holder left. After an unlock, that next run repairs too.
     """
+    from ..ops.unlock import unlock as run_unlock
+
     report = run_unlock(app.target(env), reason, force)
     if report.outcome == "not_locked":
         human = f"{env} is not locked: nothing to do"

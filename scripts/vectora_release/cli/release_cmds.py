@@ -1,16 +1,21 @@
-"""Commands that make and move releases: build, publish, fetch."""
+"""Commands that make and move releases: build, publish, fetch.
+
+Each command imports the core it runs in its own body: ``build`` never loads boto3, and
+``publish`` never loads the build machinery (start-up, ``docs/architecture.md``).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ..build import manifest as manifest_io
-from ..build.builders import build_release
 from ..common.output import say, table
-from ..store.artifacts import ArtifactStore
 from .app import App, global_options, pass_app
+
+if TYPE_CHECKING:
+    from ..store.artifacts import ArtifactStore
 
 
 # -- build ----------------------------------------------------------------------------------
@@ -33,6 +38,8 @@ def build(app: App, out: Path, version: str | None) -> None:
     platform and cached by the hash of its inputs. A dirty tree builds with "dirty": true
     and can never be published.
     """
+    from ..build.builders import build_release
+
     manifest = build_release(app.config, out, version, progress=lambda m: say(f"  building {m}"))
     rows = [(a.name, a.kind, a.file, f"{a.size:,}", a.sha256[:16]) for a in manifest.artifacts]
     dirty = " (dirty tree: cannot be published)" if manifest.dirty else ""
@@ -67,11 +74,10 @@ def publish(app: App, manifest_path: Path, env: str | None) -> None:
     Keys live under releases/<version>/<commit>/. Re-publishing identical bytes does nothing;
     different bytes at an existing key are refused (exit 2); a dirty build is refused.
     """
+    from ..build import manifest as manifest_io
+
     manifest = manifest_io.load(manifest_path)
-    if env is None:
-        store = ArtifactStore(app.aws.s3(app.config.artifact_region), app.config.artifact_bucket)
-    else:
-        store = app.target(env).store
+    store = _store(app, env)
     report = store.publish(
         manifest, manifest_path.parent if manifest_path.suffix else manifest_path
     )
@@ -105,13 +111,19 @@ def fetch(
     env: str | None,
 ) -> None:
     """Download a published release from the artifact store, every digest verified."""
-    if env is None:
-        store = ArtifactStore(app.aws.s3(app.config.artifact_region), app.config.artifact_bucket)
-    else:
-        store = app.target(env).store
+    store = _store(app, env)
     manifest = store.find(version=version, commit=commit)
     written = store.download(manifest, out, manifest_only=manifest_only)
     app.output(
         {"release": manifest.release_id, "out": str(out), "files": written},
         f"fetched {manifest.release_id} into {out}/ ({len(written)} files, verified)",
     )
+
+
+def _store(app: App, env: str | None) -> ArtifactStore:
+    """``env``'s artifact store, or the shared one."""
+    if env is not None:
+        return app.target(env).store
+    from ..store.artifacts import ArtifactStore
+
+    return ArtifactStore(app.aws.s3(app.config.artifact_region), app.config.artifact_bucket)

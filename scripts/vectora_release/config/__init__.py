@@ -7,6 +7,8 @@ The model is exported here, imported on first use (it loads PyYAML, which comman
 
 from __future__ import annotations
 
+from ..common.lazy import exports
+
 __all__ = [
     "CONFIG_PREFIX_VAR",
     "MASK",
@@ -22,10 +24,5 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    """The model's names, imported from ``model`` when first asked for."""
-    if name not in __all__:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from . import model
-
-    return getattr(model, name)
+# The model's names, imported from ``model`` when first read (``common.lazy``).
+__getattr__ = exports(__name__, dict.fromkeys(__all__, "model"))

@@ -11,21 +11,7 @@ Where things happen:
 
 from __future__ import annotations
 
-from . import recovery
-from .desired import MANAGED_BY, DesiredState, FunctionSpecD, LayerSpecD, recorded_sha256
-from .executor import (
-    ApplyError,
-    ApplyResult,
-    AwsExecutor,
-    DisplayOnlyExecutor,
-    Executor,
-)
-from .live import FunctionLive, VersionState, read_function
-from .pipeline import DeployReport, Validator, deploy_release, execute, executor_for
-from .planner import make_plan
-from .release import Planner, check_upstream, release_planner, resolve_release
-from .steps import Plan, Step, UpdateAlias
-from .target import FunctionRunner, Target
+from ..common.lazy import exports
 
 __all__ = [
     "MANAGED_BY",
@@ -58,3 +44,39 @@ __all__ = [
     "release_planner",
     "resolve_release",
 ]
+
+# Each name is imported from its module when first read (``common.lazy``).
+__getattr__ = exports(
+    __name__,
+    {
+        "MANAGED_BY": "desired",
+        "ApplyError": "executor",
+        "ApplyResult": "executor",
+        "AwsExecutor": "executor",
+        "DeployReport": "pipeline",
+        "DesiredState": "desired",
+        "DisplayOnlyExecutor": "executor",
+        "Executor": "executor",
+        "FunctionLive": "live",
+        "FunctionRunner": "target",
+        "FunctionSpecD": "desired",
+        "LayerSpecD": "desired",
+        "Plan": "steps",
+        "Planner": "release",
+        "Step": "steps",
+        "Target": "target",
+        "UpdateAlias": "steps",
+        "Validator": "pipeline",
+        "VersionState": "live",
+        "check_upstream": "release",
+        "deploy_release": "pipeline",
+        "execute": "pipeline",
+        "executor_for": "pipeline",
+        "make_plan": "planner",
+        "read_function": "live",
+        "recorded_sha256": "desired",
+        "recovery": "recovery",
+        "release_planner": "release",
+        "resolve_release": "release",
+    },
+)

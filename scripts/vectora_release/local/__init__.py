@@ -5,9 +5,7 @@ local runner that runs deployed bytes where moto cannot (``runner``), scratch re
 
 from __future__ import annotations
 
-from .runner import LocalInvoker, LocalRunner, uses_local_runner
-from .server import EmbeddedAws, embedded_aws
-from .timewarp import SimulatedTime
+from ..common.lazy import exports
 
 __all__ = [
     "EmbeddedAws",
@@ -17,3 +15,16 @@ __all__ = [
     "embedded_aws",
     "uses_local_runner",
 ]
+
+# Each name is imported from its module when first read (``common.lazy``).
+__getattr__ = exports(
+    __name__,
+    {
+        "EmbeddedAws": "server",
+        "LocalInvoker": "runner",
+        "LocalRunner": "runner",
+        "SimulatedTime": "timewarp",
+        "embedded_aws": "server",
+        "uses_local_runner": "runner",
+    },
+)

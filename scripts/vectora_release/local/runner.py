@@ -22,16 +22,18 @@ import time
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from ..build.manifest import Manifest
-from ..checks.findings import FunctionView
-from ..checks.invoke import Invocation
 from ..common.digest import b64_to_hex
 from ..common.digest import code_sha256 as code_sha256_of
 from ..common.errors import IntegrityError
-from ..deploy.target import Target
+
+if TYPE_CHECKING:  # the CLI hands a LocalInvoker to every target: it loads no check
+    from ..build.manifest import Manifest
+    from ..checks.findings import FunctionView
+    from ..checks.invoke import Invocation
+    from ..deploy.target import Target
 
 # What the Lambda Python runtime provides besides the standard library.
 RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "dateutil", "six")
@@ -143,6 +145,8 @@ class LocalRunner:
         event: Any,
     ) -> Invocation:
         """Run ``resource`` as configured live; ``layers`` is [(arn, CodeSha256)] in order."""
+        from ..checks.invoke import Invocation
+
         self.cache.mkdir(parents=True, exist_ok=True)
         code = self._extracted(configuration["CodeSha256"], resource)
         paths = [str(code)]

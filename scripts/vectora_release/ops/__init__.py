@@ -5,10 +5,7 @@ functions named like their modules are imported from them (``ops.promote.promote
 
 from __future__ import annotations
 
-from .bootstrap import BootstrapReport
-from .gc import GcReport
-from .rollback import choose_target
-from .status import history_table, status_row, status_table
+from ..common.lazy import exports
 
 __all__ = [
     "BootstrapReport",
@@ -18,3 +15,16 @@ __all__ = [
     "status_row",
     "status_table",
 ]
+
+# Each name is imported from its module when first read (``common.lazy``).
+__getattr__ = exports(
+    __name__,
+    {
+        "BootstrapReport": "bootstrap",
+        "GcReport": "gc",
+        "choose_target": "rollback",
+        "history_table": "status",
+        "status_row": "status",
+        "status_table": "status",
+    },
+)

@@ -11,19 +11,7 @@ Layout of an artifact bucket::
 
 from __future__ import annotations
 
-from .artifacts import INDEX, ArtifactStore, PublishReport, VerifiedArtifacts, release_prefix
-from .ledger import (
-    FAILED,
-    IN_PROGRESS,
-    INTERRUPTED,
-    ROLLED_BACK,
-    SUCCEEDED,
-    DeploymentRecord,
-    FunctionState,
-    LayerState,
-    Ledger,
-)
-from .lock import Lock, LockFile
+from ..common.lazy import exports
 
 __all__ = [
     "FAILED",
@@ -43,3 +31,26 @@ __all__ = [
     "VerifiedArtifacts",
     "release_prefix",
 ]
+
+# Each name is imported from its module when first read (``common.lazy``).
+__getattr__ = exports(
+    __name__,
+    {
+        "FAILED": "ledger",
+        "INDEX": "artifacts",
+        "INTERRUPTED": "ledger",
+        "IN_PROGRESS": "ledger",
+        "ROLLED_BACK": "ledger",
+        "SUCCEEDED": "ledger",
+        "ArtifactStore": "artifacts",
+        "DeploymentRecord": "ledger",
+        "FunctionState": "ledger",
+        "LayerState": "ledger",
+        "Ledger": "ledger",
+        "Lock": "lock",
+        "LockFile": "lock",
+        "PublishReport": "artifacts",
+        "VerifiedArtifacts": "artifacts",
+        "release_prefix": "artifacts",
+    },
+)
