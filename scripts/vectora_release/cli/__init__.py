@@ -7,6 +7,6 @@ writes job summaries and annotations when running in Actions.
 from __future__ import annotations
 
 from .app import App, Wiring
-from .main import CliResult, cli, main, run_cli
+from .main import CliResult, cli, console, main, run_cli
 
-__all__ = ["App", "CliResult", "Wiring", "cli", "main", "run_cli"]
+__all__ = ["App", "CliResult", "Wiring", "cli", "console", "main", "run_cli"]

@@ -9,6 +9,7 @@ only what it needs.
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import io
 import signal
@@ -197,6 +198,29 @@ def cli(ctx: click.Context, config_path: str, as_json: bool, verbose: int) -> No
     rerun = partial(run_cli, wiring=wiring, capture_err=False)
     cancel = ctx.meta.get("vectora_release.cancel")
     ctx.obj = App(config_path, as_json, verbose, wiring, rerun, cancel)
+
+
+# The console script's collector: a command allocates hundreds of thousands of long-lived
+# objects (the AWS SDK's service models) in its first half second, which the default
+# thresholds (700, 10, 10) traverse again and again. Collections stay on, just rarer.
+CONSOLE_GC_THRESHOLDS = (50_000, 20, 20)
+
+
+def console() -> int:
+    """The ``vectora-release`` console script (and ``python -m vectora_release``).
+
+    :func:`main` for a process that ends with the command: fewer collections while it runs,
+    and none of what it holds traversed again on the way out (``gc.freeze``: the process
+    exits, the memory goes back to the system with it). About 0.1 s of an AWS command's
+    0.4 s (``docs/architecture.md``, start-up). In-process callers use :func:`main`.
+    """
+    gc.set_threshold(*CONSOLE_GC_THRESHOLDS)
+    try:
+        return main()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        gc.freeze()
 
 
 def main(argv: Sequence[str] | None = None, wiring: Wiring | None = None) -> int:

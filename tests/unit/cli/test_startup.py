@@ -86,3 +86,26 @@ def test_every_declared_export_of_every_package_resolves() -> None:
     )
     missing, _ = _loaded_after(code)
     assert missing == []
+
+
+def test_the_console_script_runs_the_command_then_freezes_the_collector() -> None:
+    code = (
+        "import gc\n"
+        "from vectora_release.cli.main import CONSOLE_GC_THRESHOLDS, console\n"
+        f"sys.argv = ['vectora-release', '--config', {CONFIG!r}, 'version', 'show']\n"
+        "exit_code = console()\n"
+        "result = [exit_code, gc.get_freeze_count() > 0,\n"
+        "          list(gc.get_threshold()) == list(CONSOLE_GC_THRESHOLDS), gc.isenabled()]"
+    )
+    result, _ = _loaded_after(code)
+    assert result == [0, True, True, True]
+
+
+def test_the_console_script_returns_a_failing_commands_exit_code() -> None:
+    code = (
+        "from vectora_release.cli.main import console\n"
+        f"sys.argv = ['vectora-release', '--config', {CONFIG!r}, 'validate', '--env', 'x']\n"
+        "result = console()"
+    )
+    result, _ = _loaded_after(code)
+    assert result == 2
