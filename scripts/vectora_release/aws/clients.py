@@ -6,6 +6,7 @@ Everything honours the standard variables (``AWS_PROFILE``, ``AWS_REGION``,
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,6 +47,8 @@ class Aws:
             read_timeout=120,
         )
         self._clients: dict[tuple[str, str], Any] = {}
+        # A session is not thread-safe: clients (thread-safe themselves) are made one at a time.
+        self._making = threading.Lock()
         self._account: str | None = None
 
     def detached(self) -> Aws:
@@ -62,11 +65,12 @@ class Aws:
 
     def client(self, service: str, region: str | None = None) -> Any:
         key = (service, region or self.default_region)
-        if key not in self._clients:
-            self._clients[key] = self.session.client(
-                service, region_name=key[1], config=self._config
-            )
-        return self._clients[key]
+        with self._making:
+            if key not in self._clients:
+                self._clients[key] = self.session.client(
+                    service, region_name=key[1], config=self._config
+                )
+            return self._clients[key]
 
     def s3(self, region: str | None = None) -> Any:
         return self.client("s3", region)

@@ -105,13 +105,14 @@ class AwsExecutor:
         self,
         lam: Any,
         s3: Any,
-        iam: Any,
+        iam: Callable[[], Any],
         progress: Progress | None = None,
         waiter_delay: int = 2,
         cancel: Cancellation | None = None,
         clients: Callable[[str], Any] | None = None,
     ) -> None:
-        self.lam, self.s3, self.iam = lam, s3, iam
+        self.lam, self.s3 = lam, s3
+        self.iam = iam  # made on first use: only a new function asks IAM (its role's ARN)
         self.clients = clients  # service → client: events, cloudwatch, sns
         self.progress = progress or (lambda _msg: None)
         self.waiter_delay = waiter_delay
@@ -308,7 +309,7 @@ class AwsExecutor:
         self, step: CreateFunction, desired: DesiredState, result: ApplyResult
     ) -> None:
         spec = step.function
-        role = self.iam.get_role(RoleName=spec.role)["Role"]["Arn"]
+        role = self.iam().get_role(RoleName=spec.role)["Role"]["Arn"]
         response = self.lam.create_function(
             FunctionName=spec.resource,
             Role=role,

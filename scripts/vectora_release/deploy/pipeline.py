@@ -345,7 +345,7 @@ def executor_for(target: Target, dry_run: bool = False) -> Executor:
     return AwsExecutor(
         target.lam,
         target.s3,
-        target.aws.iam(),
+        target.aws.iam,
         target.progress,
         target.waiter_delay,
         cancel=target.cancel,

@@ -19,7 +19,7 @@ from .live import READ_WORKERS, FunctionLive, find_layer_version, read_bundle, r
 from .live_run import read_monitoring
 from .monitoring import MonitoringD, desired_monitoring
 from .planner import make_plan, monitoring_steps
-from .steps import Plan
+from .steps import Plan, Step
 from .target import Target
 
 # Reads live state and returns the desired state and the plan; called again under the lock.
@@ -75,16 +75,17 @@ def release_planner(
         names = list(manifest.functions)
         resources = [target.config.function_resource(name, target.name) for name in names]
         with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:  # reads are latency-bound
+            # Schedules, alarms and dashboard depend on nothing below: read them meanwhile.
+            monitoring = pool.submit(_monitoring_steps, target)
             functions = dict(
                 zip(names, pool.map(partial(read_function, target.lam), resources), strict=True)
             )
-        prefix, bundle_live = _choose_config_prefix(target, manifest, artifacts, functions)
-        declared = target.declared_env(sorted(manifest.functions), recorded_env)
-        resolved = target.checked_env(sorted(manifest.functions), declared)
-        desired = desired_state(
-            target.config, target.spec, manifest, artifacts, resolved, prefix, declared
-        )
-        with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:
+            prefix, bundle_live = _choose_config_prefix(target, manifest, artifacts, functions)
+            declared = target.declared_env(sorted(manifest.functions), recorded_env)
+            resolved = target.checked_env(sorted(manifest.functions), declared)
+            desired = desired_state(
+                target.config, target.spec, manifest, artifacts, resolved, prefix, declared
+            )
             found = pool.map(
                 lambda layer: find_layer_version(
                     target.lam, layer.resource, layer.sha256, layer.code_sha256
@@ -92,12 +93,17 @@ def release_planner(
                 desired.layers,
             )
             layer_arns = dict(zip((layer.layer for layer in desired.layers), found, strict=True))
+            steps = monitoring.result()
         plan = make_plan(desired, functions, layer_arns, bundle_live, prefix)
-        monitor = target_monitoring(target)
-        steps = monitoring_steps(monitor, read_monitoring(target.client, monitor))
-        return desired, replace(plan, steps=plan.steps + tuple(steps))
+        return desired, replace(plan, steps=plan.steps + steps)
 
     return planner
+
+
+def _monitoring_steps(target: Target) -> tuple[Step, ...]:
+    """The steps that make ``target``'s schedules, alarms, topic and dashboard as declared."""
+    monitor = target_monitoring(target)
+    return tuple(monitoring_steps(monitor, read_monitoring(target.client, monitor)))
 
 
 def target_monitoring(target: Target) -> MonitoringD:

@@ -81,7 +81,7 @@ def lambda_recorder(desired: DesiredState, fail_on: str | None = None) -> Record
 
 def executor(desired: DesiredState, fail_on: str | None = None) -> AwsExecutor:
     iam = Recorder("iam", {"get_role": {"Role": {"Arn": "arn:aws:iam::1:role/r"}}})
-    return AwsExecutor(lambda_recorder(desired, fail_on), Recorder("s3", {}), iam)
+    return AwsExecutor(lambda_recorder(desired, fail_on), Recorder("s3", {}), lambda: iam)
 
 
 def fresh_plan(desired: DesiredState):
@@ -172,4 +172,4 @@ def test_an_unchanged_plan_runs_no_step(desired: DesiredState) -> None:
 
     run.run(plan, desired)
 
-    assert run.lam.calls == [] and run.s3.calls == [] and run.iam.calls == []
+    assert run.lam.calls == [] and run.s3.calls == [] and run.iam().calls == []
