@@ -66,6 +66,7 @@ with open(sys.argv[2], "w") as handle:
 """
 sys.path.insert(0, str(ROOT / "scripts"))
 
+from startup import compile_package  # noqa: E402  (bench/, this script's folder)
 from vectora_release.config.model import load_config  # noqa: E402
 from vectora_release.local.server import embedded_aws  # noqa: E402
 
@@ -251,6 +252,7 @@ def main() -> int:
     parser.add_argument("--skip-release", action="store_true", help="builds only")
     args = parser.parse_args()
     venv = sam_venv()
+    compile_package()  # SAM's packages were compiled by pip; ours are installed editable
     work = Path(tempfile.mkdtemp(prefix="vectora-peer-"))
     load_before = os.getloadavg()
     results: dict[str, tuple[list[float], list[float]]] = {}
