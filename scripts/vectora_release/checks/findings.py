@@ -150,52 +150,29 @@ def latest_findings(
     live, latest = view.configuration, view.latest
     if live is None or latest is None:
         return []
-    subject, field = view.resource, "$LATEST"
-    found = []
-    if latest.get("CodeSha256") != live.get("CodeSha256"):
-        found.append(
-            Finding(
-                CONTRACT,
-                subject,
-                f"{field} code CodeSha256",
-                live["CodeSha256"],
-                latest.get("CodeSha256"),
-            )
-        )
+    found: list[Finding] = []
+
+    def differs(what: str, expected: str | None, actual: str | None) -> None:
+        if expected != actual:
+            found.append(Finding(CONTRACT, view.resource, f"$LATEST {what}", expected, actual))
+
+    differs("code CodeSha256", live["CodeSha256"], latest.get("CodeSha256"))
     ours, theirs = (
         FunctionConfiguration.from_lambda(live),
         FunctionConfiguration.from_lambda(latest),
     )
-    if ours.layers != theirs.layers:
-        found.append(
-            Finding(
-                CONTRACT,
-                subject,
-                f"{field} layers",
-                ", ".join(ours.layers) or "-",
-                ", ".join(theirs.layers) or "-",
-            )
-        )
+    differs("layers", ", ".join(ours.layers) or "-", ", ".join(theirs.layers) or "-")
     for name, _ in FunctionConfiguration.SCALARS:
-        if getattr(ours, name) != getattr(theirs, name):
-            found.append(
-                Finding(
-                    CONTRACT,
-                    subject,
-                    f"{field} {name}",
-                    str(getattr(ours, name)),
-                    str(getattr(theirs, name)),
-                )
-            )
+        differs(name, str(getattr(ours, name)), str(getattr(theirs, name)))
     shown = _masker(target, function, record)
     want, have = ours.env_dict(), theirs.env_dict()
     for key in sorted(set(want) | set(have)):
-        if want.get(key) != have.get(key):
+        if want.get(key) != have.get(key):  # compared unmasked, shown masked
             found.append(
                 Finding(
                     CONTRACT,
-                    subject,
-                    f"{field} env {key}",
+                    view.resource,
+                    f"$LATEST env {key}",
                     shown(key, want.get(key)),
                     shown(key, have.get(key)),
                 )

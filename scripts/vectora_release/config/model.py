@@ -306,14 +306,8 @@ def _parse_variables(r: Reader, data: dict[str, Any], where: str) -> dict[str, s
     return values
 
 
-def _parse_environments(
-    r: Reader,
-    data: dict[str, Any],
-    config: ReleaseConfig,
-    shared: dict[str, str],
-    top: dict[str, Any],
-) -> dict[str, EnvironmentSpec]:
-    allowed = {
+ENV_KEYS = frozenset(
+    {
         "schedules",
         "alarms",
         "bake_minutes",
@@ -327,43 +321,23 @@ def _parse_environments(
         "min_soak",
         "min_checks",
     }
+)
+
+
+def _parse_environments(
+    r: Reader,
+    data: dict[str, Any],
+    config: ReleaseConfig,
+    shared: dict[str, str],
+    top: dict[str, Any],
+) -> dict[str, EnvironmentSpec]:
     envs: dict[str, EnvironmentSpec] = {}
     for name, raw in data.items():
-        where = f"environments.{name}"
         if not ENV_NAME.match(str(name)):
-            raise r.fail(where, "environment names are lower-case letters, digits and '-'")
-        body = r.mapping(raw, where, allowed)
-        own = _parse_variables(
-            r, r.get(body, "variables", dict, where, default={}), f"{where}.variables"
-        )
-        variables = {k: v.replace("{env}", name) for k, v in {**shared, **own}.items()}
-        buckets = {
-            kind: f"{config.project}-{kind}-{name}" for kind in ("config", "data", "newsletters")
-        }
-        buckets.update(
-            r.mapping(
-                r.get(body, "buckets", dict, where, default={}), f"{where}.buckets", set(buckets)
+            raise r.fail(
+                f"environments.{name}", "environment names are lower-case letters, digits and '-'"
             )
-        )
-        concurrency = r.get(body, "reserved_concurrency", int, where, default=None)
-        if concurrency is not None and concurrency < 0:
-            raise r.fail(f"{where}.reserved_concurrency", "must be 0 or more")
-        account = r.get(body, "account", (str, int), where, default=None)
-        envs[name] = EnvironmentSpec(
-            name=name,
-            region=r.get(body, "region", str, where),
-            reserved_concurrency=concurrency,
-            requires_validated_in=r.get(body, "requires_validated_in", str, where, default=None),
-            artifact_bucket=r.get(
-                body, "artifact_bucket", str, where, default=config.artifact_bucket
-            ),
-            variables=variables,
-            buckets=buckets,
-            account=None if account is None else str(account),
-            min_soak_seconds=parse_duration(r, body.get("min_soak", 0), f"{where}.min_soak"),
-            min_checks=r.get(body, "min_checks", int, where, default=0),
-            monitoring=parse_monitoring(r, top, body, name, tuple(config.functions)),
-        )
+        envs[name] = _parse_environment(r, name, raw, config, shared, top)
     for name, env in envs.items():
         upstream = env.requires_validated_in
         if upstream is not None and upstream not in envs:
@@ -373,6 +347,45 @@ def _parse_environments(
     if not envs:
         raise r.fail("environments", "must declare at least one environment")
     return envs
+
+
+def _parse_environment(
+    r: Reader,
+    name: str,
+    raw: Any,
+    config: ReleaseConfig,
+    shared: dict[str, str],
+    top: dict[str, Any],
+) -> EnvironmentSpec:
+    where = f"environments.{name}"
+    body = r.mapping(raw, where, set(ENV_KEYS))
+    own = _parse_variables(
+        r, r.get(body, "variables", dict, where, default={}), f"{where}.variables"
+    )
+    variables = {k: v.replace("{env}", name) for k, v in {**shared, **own}.items()}
+    buckets = {
+        kind: f"{config.project}-{kind}-{name}" for kind in ("config", "data", "newsletters")
+    }
+    buckets.update(
+        r.mapping(r.get(body, "buckets", dict, where, default={}), f"{where}.buckets", set(buckets))
+    )
+    concurrency = r.get(body, "reserved_concurrency", int, where, default=None)
+    if concurrency is not None and concurrency < 0:
+        raise r.fail(f"{where}.reserved_concurrency", "must be 0 or more")
+    account = r.get(body, "account", (str, int), where, default=None)
+    return EnvironmentSpec(
+        name=name,
+        region=r.get(body, "region", str, where),
+        reserved_concurrency=concurrency,
+        requires_validated_in=r.get(body, "requires_validated_in", str, where, default=None),
+        artifact_bucket=r.get(body, "artifact_bucket", str, where, default=config.artifact_bucket),
+        variables=variables,
+        buckets=buckets,
+        account=None if account is None else str(account),
+        min_soak_seconds=parse_duration(r, body.get("min_soak", 0), f"{where}.min_soak"),
+        min_checks=r.get(body, "min_checks", int, where, default=0),
+        monitoring=parse_monitoring(r, top, body, name, tuple(config.functions)),
+    )
 
 
 def _check_contract(r: Reader, config: ReleaseConfig) -> None:

@@ -247,34 +247,10 @@ def restore(
         again, planned_again, digest = restore_plan(target, snapshot_id)  # under the lock
         holder["planned"], holder["plan"] = planned_again, again
         report.plan, report.notes = again.describe(), planned_again.notes
-        fields = {
-            "kind": "restore",
-            "version": "snapshot",
-            "commit": "",
-            "release_id": again.release_id,
-            "manifest_sha256": digest,
-            "artifact_bucket": target.spec.artifact_bucket,
-            "snapshot": snapshot_id,
-            "functions": {
-                key: FunctionState(resource, None, None, again.previous_versions[key])
-                for key, (resource, _, _) in planned_again.expected.items()
-            }
-            if changes_functions(again)
-            else {},
-        }
-        return again, fields
+        return again, _record_fields(target, snapshot_id, again, planned_again, digest)
 
     def fill(record: DeploymentRecord, result: ApplyResult) -> None:
-        for key, (_, version, saved) in holder["planned"].expected.items():
-            state = record.functions.get(key)
-            if state is None:  # functions untouched: not recorded
-                continue
-            state.version = version or result.versions.get(key)
-            state.code_sha256 = saved["CodeSha256"]
-            if version is None:  # published from the restored $LATEST: layers as restored
-                layers = [result.layer_arns.get(a, a) for a in saved["Layers"]]
-                saved = {**saved, "Layers": layers}
-            state.config = saved
+        _fill_record(record, holder["planned"], result)
 
     def undo(result: ApplyResult) -> list[str]:
         return _undo(target, holder["plan"], holder["planned"], result)
@@ -294,6 +270,41 @@ def restore(
         report.recovered = run.recovered
     report.outcome, report.record_id = "restored", record.id
     return report
+
+
+def _record_fields(
+    target: Target, snapshot_id: str, plan: Plan, planned: _Planned, digest: str
+) -> dict[str, Any]:
+    """The ledger record of a restore: kind ``restore``, naming the snapshot and its digest."""
+    return {
+        "kind": "restore",
+        "version": "snapshot",
+        "commit": "",
+        "release_id": plan.release_id,
+        "manifest_sha256": digest,
+        "artifact_bucket": target.spec.artifact_bucket,
+        "snapshot": snapshot_id,
+        "functions": {
+            key: FunctionState(resource, None, None, plan.previous_versions[key])
+            for key, (resource, _, _) in planned.expected.items()
+        }
+        if changes_functions(plan)
+        else {},
+    }
+
+
+def _fill_record(record: DeploymentRecord, planned: _Planned, result: ApplyResult) -> None:
+    """What each restored function runs now: version, CodeSha256, configuration."""
+    for key, (_, version, saved) in planned.expected.items():
+        state = record.functions.get(key)
+        if state is None:  # functions untouched: not recorded
+            continue
+        state.version = version or result.versions.get(key)
+        state.code_sha256 = saved["CodeSha256"]
+        if version is None:  # published from the restored $LATEST: layers as restored
+            layers = [result.layer_arns.get(a, a) for a in saved["Layers"]]
+            saved = {**saved, "Layers": layers}
+        state.config = saved
 
 
 def _undo(target: Target, plan: Plan, planned: _Planned, result: ApplyResult) -> list[str]:

@@ -123,18 +123,8 @@ def _alias_flip(
     return replace(plan, config_prefix=prefix, steps=tuple(steps), layer_arns=layers)
 
 
-def _rollback_to_recorded(
-    target: Target,
-    chosen: DeploymentRecord,
-    current: DeploymentRecord | None,
-    reason: str | None,
-    executor: Executor | None,
-) -> DeployReport:
-    """Every alias back on the versions ``chosen`` recorded (an adopted or restored state)."""
-    report = DeployReport(
-        target.name, chosen.release_id, chosen.version, chosen.commit, "planned", "rollback"
-    )
-    executor = executor or executor_for(target)
+def _check_recorded_versions_exist(target: Target, chosen: DeploymentRecord) -> None:
+    """An adopted or restored state is only its versions: gone, the way back is its snapshot."""
     missing = [
         f"{s.name}:{s.version}"
         for s in chosen.functions.values()
@@ -151,6 +141,21 @@ def _rollback_to_recorded(
             f"restore its snapshot: vectora-release restore --env {target.name} "
             f"--snapshot {chosen.snapshot}",
         )
+
+
+def _rollback_to_recorded(
+    target: Target,
+    chosen: DeploymentRecord,
+    current: DeploymentRecord | None,
+    reason: str | None,
+    executor: Executor | None,
+) -> DeployReport:
+    """Every alias back on the versions ``chosen`` recorded (an adopted or restored state)."""
+    report = DeployReport(
+        target.name, chosen.release_id, chosen.version, chosen.commit, "planned", "rollback"
+    )
+    executor = executor or executor_for(target)
+    _check_recorded_versions_exist(target, chosen)
 
     def prepare() -> tuple[Plan, dict]:
         steps, functions = [], {}
