@@ -100,14 +100,16 @@ class Aws:
 
     def register(self, event: str, handler: Callable[..., Any], unique_id: str) -> None:
         """Hook the session and every client already made (botocore copies hooks at creation)."""
-        self.session.events.register(event, handler, unique_id=unique_id)
-        for client in self._clients.values():
-            client.meta.events.register(event, handler, unique_id=unique_id)
+        with self._making:  # no client is made meanwhile without the hook
+            self.session.events.register(event, handler, unique_id=unique_id)
+            for client in self._clients.values():
+                client.meta.events.register(event, handler, unique_id=unique_id)
 
     def unregister(self, event: str, unique_id: str) -> None:
-        self.session.events.unregister(event, unique_id=unique_id)
-        for client in self._clients.values():
-            client.meta.events.unregister(event, unique_id=unique_id)
+        with self._making:
+            self.session.events.unregister(event, unique_id=unique_id)
+            for client in self._clients.values():
+                client.meta.events.unregister(event, unique_id=unique_id)
 
 
 @dataclass
