@@ -211,8 +211,8 @@ def console() -> int:
 
     :func:`main` for a process that ends with the command: fewer collections while it runs,
     and none of what it holds traversed again on the way out (``gc.freeze``: the process
-    exits, the memory goes back to the system with it). About 0.1 s of an AWS command's
-    0.4 s (``docs/architecture.md``, start-up). In-process callers use :func:`main`.
+    exits, the memory goes back to the system with it): about a quarter of an AWS
+    command's time (``docs/architecture.md``, start-up). In-process callers use :func:`main`.
     """
     gc.set_threshold(*CONSOLE_GC_THRESHOLDS)
     try:
