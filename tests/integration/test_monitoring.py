@@ -250,3 +250,82 @@ def test_diff_shows_schedules_and_alarms_side_by_side_each_as_its_environment_de
     weekly = next(row for row in report.rows if row[0] == "schedule weekly")
     assert weekly[2] == "DISABLED cron(0 8 ? * MON *) (declared: ENABLED cron(0 8 ? * MON *))"
     assert weekly[3] is False and report.differs
+
+
+def _hand_made_rule(target: Any) -> dict[str, Any]:
+    """The operators' own weekly rule, named as release.yaml names dev's, on ``$LATEST``."""
+    events = target.client("events")
+    events.put_rule(Name="vectora-inbox-weekly-dev", ScheduleExpression="cron(0 7 ? * MON *)")
+    arn = f"arn:aws:lambda:{target.spec.region}:123456789012:function:ingest-by-hand"
+    events.put_targets(Rule="vectora-inbox-weekly-dev", Targets=[{"Id": "by-hand", "Arn": arn}])
+    return _rule_state(target)
+
+
+def _rule_state(target: Any) -> dict[str, Any]:
+    events = target.client("events")
+    rule = events.describe_rule(Name="vectora-inbox-weekly-dev")
+    return {
+        "expression": rule["ScheduleExpression"],
+        "targets": events.list_targets_by_rule(Rule=rule["Name"])["Targets"],
+        "tags": events.list_tags_for_resource(ResourceARN=rule["Arn"])["Tags"],
+    }
+
+
+def _hand_made_alarm(target: Any) -> dict[str, Any]:
+    """An alarm of the operators', named as release.yaml names dev's errors alarm."""
+    target.client("cloudwatch").put_metric_alarm(
+        AlarmName="vectora-inbox-errors-dev",
+        MetricName="Errors",
+        Namespace="AWS/Lambda",
+        Statistic="Sum",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=1.0,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )
+    return _alarm_state(target)
+
+
+def _alarm_state(target: Any) -> dict[str, Any]:
+    cloudwatch = target.client("cloudwatch")
+    (alarm,) = cloudwatch.describe_alarms(AlarmNames=["vectora-inbox-errors-dev"])["MetricAlarms"]
+    tags = cloudwatch.list_tags_for_resource(ResourceARN=alarm["AlarmArn"])["Tags"]
+    return {k: alarm[k] for k in ("Threshold", "MetricName", "AlarmActions")} | {"tags": tags}
+
+
+@pytest.mark.parametrize(
+    ("make", "state", "named"),
+    [
+        (_hand_made_rule, _rule_state, "rule vectora-inbox-weekly-dev"),
+        (_hand_made_alarm, _alarm_state, "alarm vectora-inbox-errors-dev"),
+    ],
+    ids=["rule", "alarm"],
+)
+def test_a_hand_made_rule_or_alarm_of_a_declared_name_is_refused_and_left_as_it_is(
+    released: Released, cli, make, state, named: str
+) -> None:
+    target = released.target("dev")
+    before = make(target)
+
+    result = cli("deploy", "--env", "dev", "--version", released.r1.version)
+
+    assert result.code == 2, result.err
+    (line,) = [x for x in result.err.splitlines() if x.startswith("error:")]
+    assert line.startswith(f"error: dev: {named} already exists and was not made by")
+    assert "rename the schedule or alarm in release.yaml" in line
+    assert result.calls.mutating == []
+    assert state(target) == before
+    assert target.ledger.history() == [] and target.ledger.read_lock() is None
+
+
+def test_the_tools_own_rule_changed_by_hand_is_still_repaired(released: Released) -> None:
+    """The tags are what tells them apart: a redeploy puts back the rule the tool made."""
+    target = released.target("dev")
+    deploy_release(target, released.r1.manifest)
+    events = target.client("events")
+    events.put_rule(Name="vectora-inbox-weekly-dev", ScheduleExpression="cron(0 7 ? * MON *)")
+
+    deploy_release(released.target("dev"), released.r1.manifest)
+
+    rule = events.describe_rule(Name="vectora-inbox-weekly-dev")
+    assert rule["ScheduleExpression"] == "cron(0 8 ? * MON *)"

@@ -10,7 +10,7 @@ their tags (one call each, only for those): the ones the tool made (``ManagedBy`
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +18,7 @@ from ..aws.clients import ClientError, error_code
 from ..aws.lambda_ import ALIAS, if_exists
 from .desired import MANAGED_BY
 from .monitoring import MonitoringD
+from .steps import PutMetricAlarm, PutRule, PutTargets
 
 Clients = Callable[[str], Any]  # service name → client of the environment's region
 ALARM_FIELDS = (
@@ -50,6 +51,7 @@ class MonitoringLive:
     # Made by the tool for this environment, no longer declared: rule → its targets (Id, Arn).
     undeclared_rules: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
     undeclared_alarms: tuple[str, ...] = ()
+    alarm_arns: Mapping[str, str] = field(default_factory=dict)  # declared ones that exist
 
 
 def _missing(exc: ClientError) -> bool:
@@ -65,7 +67,7 @@ def read_monitoring(clients: Clients, desired: MonitoringD) -> MonitoringLive:
         for t in page.get("Topics", [])
     }
     rules, old_rules = _read_rules(clients, desired)
-    alarms, states, old_alarms = _read_alarms(clients("cloudwatch"), desired)
+    alarms, states, old_alarms, alarm_arns = _read_alarms(clients("cloudwatch"), desired)
     try:
         body = clients("cloudwatch").get_dashboard(DashboardName=desired.dashboard)
         dashboard = body.get("DashboardBody")
@@ -74,7 +76,14 @@ def read_monitoring(clients: Clients, desired: MonitoringD) -> MonitoringLive:
             raise
         dashboard = None
     return MonitoringLive(
-        desired.topic_arn in topics, rules, alarms, states, dashboard, old_rules, old_alarms
+        desired.topic_arn in topics,
+        rules,
+        alarms,
+        states,
+        dashboard,
+        old_rules,
+        old_alarms,
+        alarm_arns,
     )
 
 
@@ -91,12 +100,14 @@ def _made_here(tags: list[dict[str, str]], env: str) -> bool:
 
 def _read_alarms(
     cloudwatch: Any, desired: MonitoringD
-) -> tuple[dict[str, dict], dict[str, str], tuple[str, ...]]:
-    """Declared alarms' compared fields and states, and the undeclared ones the tool made."""
+) -> tuple[dict[str, dict], dict[str, str], tuple[str, ...], dict[str, str]]:
+    """Declared alarms' compared fields, states and ARNs, and the undeclared ones the tool
+    made."""
     prefix, suffix = _prefix_suffix(desired)
     declared = {a.name for a in desired.alarms}
     found: dict[str, dict] = {}
     states: dict[str, str] = {}
+    arns: dict[str, str] = {}
     undeclared = []
     for page in cloudwatch.get_paginator("describe_alarms").paginate(
         AlarmNamePrefix=prefix, AlarmTypes=["MetricAlarm"]
@@ -106,11 +117,12 @@ def _read_alarms(
             if name in declared:
                 found[name] = {k: alarm.get(k) for k in ALARM_FIELDS}
                 states[name] = alarm.get("StateValue", "INSUFFICIENT_DATA")
+                arns[name] = alarm["AlarmArn"]
             elif name.endswith(suffix):
                 tags = cloudwatch.list_tags_for_resource(ResourceARN=alarm["AlarmArn"])
                 if _made_here(tags.get("Tags", []), desired.env):
                     undeclared.append(name)
-    return found, states, tuple(sorted(undeclared))
+    return found, states, tuple(sorted(undeclared)), arns
 
 
 def read_alarms(cloudwatch: Any, names: list[str]) -> tuple[dict[str, dict], dict[str, str]]:
@@ -173,3 +185,31 @@ def _permitted(lam: Any, function: str, statement: str, source_arn: str) -> bool
         if item.get("Sid") == statement:
             return source_arn in json.dumps(item.get("Condition", {}))
     return False
+
+
+def not_made_here(
+    clients: Clients, desired: MonitoringD, live: MonitoringLive, steps: Sequence[object]
+) -> list[str]:
+    """The declared rules and alarms that ``steps`` would write over although they exist and
+    the tool did not make them for this environment (made by hand, no ``ManagedBy`` tag).
+
+    Their tags are read only for a resource a step would change, so an unchanged deploy
+    reads nothing more. A deploy refuses them as it refuses a function it did not create.
+    """
+    rules = {
+        step.rule.name: step.rule.arn
+        for step in steps
+        if isinstance(step, PutRule | PutTargets) and step.rule.name in live.rules
+    }
+    alarms = {
+        step.alarm.name: live.alarm_arns[step.alarm.name]
+        for step in steps
+        if isinstance(step, PutMetricAlarm) and step.alarm.name in live.alarm_arns
+    }
+    found = []
+    for kind, service, named in (("rule", "events", rules), ("alarm", "cloudwatch", alarms)):
+        for name, arn in sorted(named.items()):
+            tags = clients(service).list_tags_for_resource(ResourceARN=arn).get("Tags", [])
+            if not _made_here(tags, desired.env):
+                found.append(f"{kind} {name}")
+    return found

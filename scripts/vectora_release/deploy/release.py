@@ -16,7 +16,7 @@ from ..config.model import CONFIG_PREFIX_VAR
 from ..store.ledger import SUCCEEDED
 from .desired import DesiredState, bundle_objects, desired_state
 from .live import READ_WORKERS, FunctionLive, find_layer_version, read_bundle, read_function
-from .live_run import read_monitoring
+from .live_run import not_made_here, read_monitoring
 from .monitoring import MonitoringD, desired_monitoring
 from .planner import make_plan, monitoring_steps
 from .steps import Plan, Step
@@ -101,9 +101,27 @@ def release_planner(
 
 
 def _monitoring_steps(target: Target) -> tuple[Step, ...]:
-    """The steps that make ``target``'s schedules, alarms, topic and dashboard as declared."""
+    """The steps that make ``target``'s schedules, alarms, topic and dashboard as declared.
+
+    A declared rule or alarm that exists but was made by hand is refused (exit 2, nothing
+    changed), as a function the tool did not create is: writing over it would lose it.
+    """
     monitor = target_monitoring(target)
-    return tuple(monitoring_steps(monitor, read_monitoring(target.client, monitor)))
+    live = read_monitoring(target.client, monitor)
+    steps = tuple(monitoring_steps(monitor, live))
+    foreign = not_made_here(target.client, monitor, live, steps)
+    if foreign:
+        exists, were, them = (
+            ("exists", "was", "it") if len(foreign) == 1 else ("exist", "were", "them")
+        )
+        raise InputError(
+            f"{target.name}: {', '.join(foreign)} already {exists} and {were} not made by "
+            f"vectora-release (no ManagedBy tag for {target.name}); "
+            f"a deploy would overwrite {them}",
+            f"note {them} and delete {them} by hand, or rename the schedule or alarm in "
+            "release.yaml",
+        )
+    return steps
 
 
 def target_monitoring(target: Target) -> MonitoringD:
