@@ -280,3 +280,37 @@ def test_unknown_snapshot_is_bad_input(brown, cli, extra):
     assert result.calls.mutating == [] and _state(brown[0]) == before
     missing = cli("snapshot")
     assert missing.code == 2 and "needs --env" in missing.err
+
+
+def test_cleanup_reports_a_hand_made_rule_that_invokes_latest_and_never_deletes_it(brown, cli):
+    """The operators' own weekly rule would run beside the declared schedule: it is named,
+    kept, and left exactly as it is, with its permission, by cleanup --apply."""
+    target, made = brown
+    ingest = made.functions[0]
+    events = target.client("events")
+    rule = events.put_rule(Name="lai-weekly-monday", ScheduleExpression="cron(0 8 ? * MON *)")
+    function_arn = target.lam.get_function(FunctionName=ingest)["Configuration"]["FunctionArn"]
+    events.put_targets(Rule="lai-weekly-monday", Targets=[{"Id": "ingest", "Arn": function_arn}])
+    target.lam.add_permission(
+        FunctionName=ingest,
+        StatementId="lai-weekly-monday",
+        Action="lambda:InvokeFunction",
+        Principal="events.amazonaws.com",
+        SourceArn=rule["RuleArn"],
+    )
+    policy = target.lam.get_policy(FunctionName=ingest)["Policy"]
+
+    report = cli("--json", "cleanup", "--env", "dev")
+    applied = cli("--json", "cleanup", "--env", "dev", "--apply")
+
+    assert report.code == 0 and applied.code == 0, report.err + applied.err
+    for rows in (report.json()["leftovers"], applied.json()["leftovers"]):
+        (trigger,) = [row for row in rows if row["kind"] == "trigger"]
+        assert trigger["subject"] == "events rule lai-weekly-monday"
+        assert trigger["action"] == "keep"
+        assert f"may invoke {ingest} ($LATEST)" in trigger["detail"]
+    assert not any("lai-weekly-monday" in step for step in applied.json()["deleted"])
+    assert events.list_targets_by_rule(Rule="lai-weekly-monday")["Targets"][0]["Arn"] == (
+        function_arn
+    )
+    assert target.lam.get_policy(FunctionName=ingest)["Policy"] == policy

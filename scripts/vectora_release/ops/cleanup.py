@@ -8,6 +8,10 @@ The leftovers (``docs/operations.md``, "Taking over an existing environment"):
 - **config object**: an object of the config bucket outside ``releases/`` that no live
   function reads (its ``CONFIG_PREFIX`` names another prefix);
 - **stale zip**: an object under ``layers/`` of ``<project>-lambda-code-<env>``.
+- **trigger** (reported, never deleted): an EventBridge rule the tool did not make that may
+  invoke a function's ``$LATEST`` (a statement of the function's resource policy names it).
+  It would run beside the declared schedules, the weekly run twice; the snapshot saves the
+  policy, not the rule, so it is removed by hand once the declared schedule replaces it.
 
 A layer version any version of any function of the env uses (``$LATEST``, a published one —
 a rollback target —) is never deleted: it is reported as kept. Nor is a layer with no
@@ -19,6 +23,7 @@ Client data (the data and newsletters buckets) is never looked at.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,7 +53,7 @@ STALE_PREFIX = "layers/"
 
 @dataclass(frozen=True)
 class Leftover:
-    kind: str  # layer | unreferenced version | config object | stale zip
+    kind: str  # layer | unreferenced version | config object | stale zip | trigger
     subject: str
     action: str  # delete | keep
     detail: str = ""
@@ -157,9 +162,36 @@ def _object_leftovers(target: Target) -> list[tuple[Leftover, Step | None]]:
     return out
 
 
+def _trigger_leftovers(target: Target) -> list[tuple[Leftover, Step | None]]:
+    """Rules allowed to invoke a function's ``$LATEST``: statements of its resource policy
+    for EventBridge on the unqualified function.
+
+    The declared schedules run alias ``live`` (their permission is on the alias), so every
+    rule found here was made by someone else.
+    """
+    out: list[tuple[Leftover, Step | None]] = []
+    for resource in env_functions(target):
+        answer = if_exists(target.lam.get_policy, FunctionName=resource)
+        for statement in json.loads(answer["Policy"]).get("Statement", []) if answer else []:
+            principal = statement.get("Principal", {})
+            service = principal.get("Service") if isinstance(principal, dict) else principal
+            if "events.amazonaws.com" not in (service if isinstance(service, list) else [service]):
+                continue
+            if not str(statement.get("Resource", "")).endswith(f":function:{resource}"):
+                continue  # an alias or a version: not what the bare name runs
+            source = json.dumps(statement.get("Condition", {}))
+            rule = source.split(":rule/", 1)[1].split('"', 1)[0] if ":rule/" in source else "?"
+            detail = (
+                f"may invoke {resource} ($LATEST): not made by vectora-release, it runs beside "
+                "the declared schedules; delete the rule by hand once they replace it"
+            )
+            out.append((Leftover("trigger", f"events rule {rule}", "keep", detail), None))
+    return out
+
+
 def leftovers(target: Target) -> list[tuple[Leftover, Step | None]]:
     """Every leftover with the step that deletes it (None: kept). Reads only."""
-    return _layer_leftovers(target) + _object_leftovers(target)
+    return _layer_leftovers(target) + _object_leftovers(target) + _trigger_leftovers(target)
 
 
 def cleanup(target: Target, apply: bool = False, executor: Executor | None = None) -> CleanupReport:
