@@ -19,7 +19,9 @@ type, alternately (SAM, ours, SAM, ours…) so that the machine's load falls on 
   creates and compares the layers, functions and role) or the template as is (moto creates no
   Lambda resource from ``AWS::Serverless::*``, so SAM's deploy does less).
 
-Prints the medians, ours/SAM, the targets and the load average. It asserts nothing.
+Prints the medians, ours/SAM, the targets, each tool's peak RSS (the largest resident set of
+any process of any of its commands: the command's own or one it waited for, such as pip or uv)
+and the load average. It asserts nothing.
 """
 
 from __future__ import annotations
@@ -152,13 +154,37 @@ def sam_tree(project: Path, dest: Path) -> Path:
 
 
 # -- running ------------------------------------------------------------------------------------
+# Per tool, the largest resident set of a command's process tree (KB: wait4's ru_maxrss).
+PEAK_RSS: dict[str, int] = {}
+# Runs argv[2:] and writes its ru_maxrss to argv[1]. A forked child's ru_maxrss counts its
+# parent's pages until exec, so the command is started from this small process rather than
+# from the benchmark (which holds the embedded AWS): its floor is ~10 MB, not ~250 MB.
+MEASURE = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as handle:
+    handle.write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
-    start = time.monotonic()
-    done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    elapsed = time.monotonic() - start
-    if done.returncode != 0:
-        tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
-        raise SystemExit(f"{' '.join(argv[:3])} … failed ({done.returncode}):\n" + "\n".join(tail))
+    with tempfile.NamedTemporaryFile("r") as rss:
+        start = time.monotonic()
+        measured = [sys.executable, "-c", MEASURE, rss.name, *argv]
+        done = subprocess.run(measured, cwd=cwd, env=env, capture_output=True, check=False)
+        elapsed = time.monotonic() - start
+        if done.returncode != 0:
+            text = (done.stderr or done.stdout).decode(errors="replace")
+            tail = text.strip().splitlines()[-5:]
+            raise SystemExit(
+                f"{' '.join(argv[:3])} … failed ({done.returncode}):\n" + "\n".join(tail)
+            )
+        tool = Path(argv[0]).name
+        PEAK_RSS[tool] = max(PEAK_RSS.get(tool, 0), int(rss.read() or 0))
     return elapsed
 
 
@@ -305,6 +331,12 @@ def report(
         goal = f"≤{target:.2f}" if target else "-"
         met = "-" if target is None else ("yes" if ratio <= target else "NO")
         print(f"{name:<30} {sam:>7.2f}s {mine:>7.2f}s {ratio:>9.2f} {goal:>7}  {met}")
+    sam, ours = PEAK_RSS.get("sam"), PEAK_RSS.get("vectora-release")
+    if sam and ours:
+        print(
+            f"{'peak RSS (largest process)':<30} {sam / 1024:>6.0f}MB {ours / 1024:>6.0f}MB"
+            f" {ours / sam:>9.2f}       -  -"
+        )
     print(
         f"load average (1 min) before/after: {before[0]:.2f}/{after[0]:.2f}"
         f" on {os.cpu_count()} CPUs; SAM CLI {SAM_VERSION}"
