@@ -20,6 +20,7 @@ __all__ = [
     "is_mutating",
     "layer_code_sha256",
     "move_alias",
+    "policy_statements",
     "s3util",
 ]
 
@@ -39,6 +40,7 @@ __getattr__ = exports(
         "is_mutating": "clients",
         "layer_code_sha256": "lambda_",
         "move_alias": "lambda_",
+        "policy_statements": "lambda_",
         "s3util": "s3util",
     },
 )

@@ -7,6 +7,7 @@ deploy sets and compares are those of :class:`FunctionConfiguration`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
@@ -26,6 +27,14 @@ def if_exists(call: Callable[..., T], **kwargs: Any) -> T | None:
         if error_code(exc) == NOT_FOUND:
             return None
         raise
+
+
+def policy_statements(lam: Any, resource: str, qualifier: str | None = None) -> list[dict]:
+    """The statements of the resource policy of ``resource`` (or of its ``qualifier``); none
+    when it has no policy."""
+    extra = {"Qualifier": qualifier} if qualifier else {}
+    answer = if_exists(lam.get_policy, FunctionName=resource, **extra)
+    return [] if answer is None else list(json.loads(answer["Policy"]).get("Statement", []))
 
 
 def alias_version(lam: Any, resource: str) -> str | None:

@@ -19,7 +19,8 @@ from ..aws.lambda_ import (
 from ..build.manifest import CONFIG_BUNDLE, Manifest
 from ..common.digest import sha256_hex
 from ..common.errors import InputError, IntegrityError
-from ..config.model import CONFIG_PREFIX_VAR, MASK, SSM_PREFIX, is_secret_key
+from ..config.model import CONFIG_PREFIX_VAR
+from ..config.variables import MASK, SSM_PREFIX, is_secret_key
 from ..deploy.desired import bundle_objects
 from ..deploy.target import Target
 from ..store.artifacts import ArtifactStore

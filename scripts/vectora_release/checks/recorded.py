@@ -12,7 +12,7 @@ from typing import Any
 
 from ..aws.lambda_ import ALIAS, if_exists
 from ..common.clock import iso
-from ..config.model import MASK, is_secret_key
+from ..config.variables import MASK, is_secret_key
 from ..deploy.target import Target
 from ..store.ledger import DeploymentRecord
 from .validate import CheckResult, ValidationReport

@@ -24,5 +24,11 @@ __all__ = [
 ]
 
 
-# The model's names, imported from ``model`` when first read (``common.lazy``).
-__getattr__ = exports(__name__, dict.fromkeys(__all__, "model"))
+# The names of ``model`` (and of ``variables``), imported when first read (``common.lazy``).
+__getattr__ = exports(
+    __name__,
+    {
+        **dict.fromkeys(__all__, "model"),
+        **dict.fromkeys(("MASK", "SSM_PREFIX", "is_secret_key"), "variables"),
+    },
+)

@@ -13,17 +13,12 @@ from . import yamlio
 from .bedrock import MODEL_VAR, REGION_VAR, geography_problem
 from .gates import E2eSpec, parse_duration, parse_e2e
 from .monitoring import Monitoring, parse_monitoring
-from .schema import Reader, kind_of
+from .schema import Reader
+from .variables import SSM_PREFIX, parse_variables
 
 SCHEMA_VERSION = 1
 ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
-SSM_PREFIX = "ssm:"
-MASK = "****"  # what reports show in place of a secret value
 CONFIG_PREFIX_VAR = "CONFIG_PREFIX"
-# "token" but not "tokens": BEDROCK_MAX_TOKENS is a count, API_TOKEN a secret.
-_SECRET_KEY = re.compile(r"(passw(or)?d|secret|token(?!s)|api_?key|private_?key|credential)", re.I)
-_ENV_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]+$")  # what Lambda accepts as a variable name
-_SECRET_VALUE = re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")
 _LAMBDA_RUNTIMES = ("python3.11", "python3.12", "python3.13")
 TOP_KEYS = {
     "schema_version",
@@ -155,11 +150,6 @@ class ReleaseConfig:
         return {key: values[key] for key in self.required_env(function)}
 
 
-def is_secret_key(key: str) -> bool:
-    """Whether an env-var name looks like it holds a secret (its value is then masked)."""
-    return bool(_SECRET_KEY.search(key))
-
-
 def load_config(path: Path | str = "release.yaml") -> ReleaseConfig:
     """Load and validate ``release.yaml``; raises ConfigError before any AWS call."""
     path = Path(path).resolve()
@@ -198,7 +188,7 @@ def parse_config(data: Any, path: Path, display: str = "release.yaml") -> Releas
         e2e=parse_e2e(r, r.get(validation, "e2e", dict, "validation")),
         **_parse_lock(r, section("lock", set(LOCK_DEFAULTS), optional=True)),
     )
-    shared = _parse_variables(
+    shared = parse_variables(
         r, r.get(top, "variables", dict, "(top level)", default={}), "variables"
     )
     envs = _parse_environments(
@@ -286,26 +276,6 @@ def _parse_functions(
     return functions
 
 
-def _parse_variables(r: Reader, data: dict[str, Any], where: str) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for key, value in r.mapping(data, where).items():
-        path = f"{where}.{key}"
-        if not isinstance(key, str) or not _ENV_KEY.match(key):
-            raise r.fail(path, "env-var names are a letter then letters, digits or '_'")
-        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
-            raise r.fail(path, f"expected a string, got {kind_of(value)}")
-        text = str(value)
-        if not text.startswith(SSM_PREFIX) and (
-            _SECRET_VALUE.search(text) or (_SECRET_KEY.search(str(key)) and text)
-        ):
-            raise ConfigError(
-                f"{r.source}: {path}: looks like a secret written as a literal value",
-                f"store it in SSM Parameter Store and write 'ssm:/<project>/<env>/{key.lower()}'",
-            )
-        values[str(key)] = text
-    return values
-
-
 ENV_KEYS = frozenset(
     {
         "schedules",
@@ -359,7 +329,7 @@ def _parse_environment(
 ) -> EnvironmentSpec:
     where = f"environments.{name}"
     body = r.mapping(raw, where, set(ENV_KEYS))
-    own = _parse_variables(
+    own = parse_variables(
         r, r.get(body, "variables", dict, where, default={}), f"{where}.variables"
     )
     variables = {k: v.replace("{env}", name) for k, v in {**shared, **own}.items()}

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..aws.clients import ClientError, error_code
-from ..aws.lambda_ import ALIAS, if_exists
+from ..aws.lambda_ import ALIAS, policy_statements
 from .desired import MANAGED_BY
 from .monitoring import MonitoringD
 from .steps import PutMetricAlarm, PutRule, PutTargets
@@ -178,10 +178,7 @@ def _read_rules(
 
 def _permitted(lam: Any, function: str, statement: str, source_arn: str) -> bool:
     """Whether alias live of ``function`` has statement ``statement`` for ``source_arn``."""
-    answer = if_exists(lam.get_policy, FunctionName=function, Qualifier=ALIAS)
-    if answer is None:
-        return False
-    for item in json.loads(answer["Policy"]).get("Statement", []):
+    for item in policy_statements(lam, function, ALIAS):
         if item.get("Sid") == statement:
             return source_arn in json.dumps(item.get("Condition", {}))
     return False

@@ -13,7 +13,8 @@ from ..aws.code import CodeFetcher, CodeRef, download_location, fetch_checked
 from ..common.cancel import Cancellation
 from ..common.clock import Clock, utcnow
 from ..common.errors import InputError
-from ..config.model import SSM_PREFIX, EnvironmentSpec, ReleaseConfig
+from ..config.model import EnvironmentSpec, ReleaseConfig
+from ..config.variables import SSM_PREFIX
 from ..store.artifacts import ArtifactStore
 from ..store.ledger import Ledger
 from ..store.lock import Heartbeat, Lock, LockFile

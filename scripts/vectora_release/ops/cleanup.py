@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..aws import s3util
-from ..aws.lambda_ import ALIAS, if_exists
+from ..aws.lambda_ import ALIAS, if_exists, policy_statements
 from ..common.errors import InputError
 from ..config.model import CONFIG_PREFIX_VAR
 from ..deploy.desired import recorded_sha256
@@ -171,8 +171,7 @@ def _trigger_leftovers(target: Target) -> list[tuple[Leftover, Step | None]]:
     """
     out: list[tuple[Leftover, Step | None]] = []
     for resource in env_functions(target):
-        answer = if_exists(target.lam.get_policy, FunctionName=resource)
-        for statement in json.loads(answer["Policy"]).get("Statement", []) if answer else []:
+        for statement in policy_statements(target.lam, resource):
             principal = statement.get("Principal", {})
             service = principal.get("Service") if isinstance(principal, dict) else principal
             if "events.amazonaws.com" not in (service if isinstance(service, list) else [service]):

@@ -22,7 +22,7 @@ from ..aws import s3util
 from ..aws.lambda_ import ALIAS, alias_version, if_exists
 from ..checks.recorded import config_differences, configuration
 from ..common.digest import sha256_hex
-from ..config.model import MASK
+from ..config.variables import MASK
 from ..deploy.executor import ApplyResult, DisplayOnlyExecutor, Executor
 from ..deploy.pipeline import executor_for
 from ..deploy.steps import (
